@@ -1,0 +1,162 @@
+import { ContractViolation, type ContractIssue } from './contract-violation.js';
+import { checkEnvelope, type Envelope } from './envelope.js';
+
+/**
+ * Header names on the wire. `id` is the name Debezium's Outbox Event Router gives the message
+ * id, so messages relayed by Debezium and by our own relay decode the same way.
+ */
+export const wireHeaders = {
+  messageId: 'id',
+  type: 'type',
+  schemaVersion: 'schema-version',
+  occurredAt: 'occurred-at',
+  aggregateType: 'aggregate-type',
+  correlationId: 'correlation-id',
+  causationId: 'causation-id',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+} as const;
+
+/** A message ready for a Kafka producer (structurally what kafkajs' `Message` accepts). */
+export interface OutgoingKafkaMessage {
+  /** The aggregate id: Kafka keeps messages with one key in order. */
+  key: string;
+  /** JSON of the payload only; everything else travels in headers. */
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** A header as Kafka clients deliver it: kafkajs gives an array when a header is repeated. */
+export type IncomingHeaderValue = Buffer | string | undefined | (Buffer | string)[];
+
+/** A message as a Kafka consumer delivers it (structurally kafkajs' `KafkaMessage`). */
+export interface IncomingKafkaMessage {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, IncomingHeaderValue>;
+}
+
+/** The outcome of decoding: the validated envelope, or what is wrong with the message. */
+export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; error: ContractViolation };
+
+/**
+ * Encodes an envelope for Kafka. It validates first: a message that breaks its contract must
+ * never reach the wire, where every consumer would dead-letter it.
+ * @throws ContractViolation when the envelope or its payload is invalid.
+ */
+export function toKafkaMessage(envelope: Envelope): OutgoingKafkaMessage {
+  const valid = checkEnvelope(envelope, {});
+  const headers: Record<string, string> = {
+    [wireHeaders.messageId]: valid.messageId,
+    [wireHeaders.type]: valid.type,
+    [wireHeaders.schemaVersion]: String(valid.schemaVersion),
+    [wireHeaders.occurredAt]: valid.occurredAt,
+    [wireHeaders.aggregateType]: valid.aggregateType,
+    [wireHeaders.correlationId]: valid.correlationId,
+  };
+  if (valid.causationId !== null) headers[wireHeaders.causationId] = valid.causationId;
+  if (valid.traceparent !== undefined) headers[wireHeaders.traceparent] = valid.traceparent;
+  if (valid.tracestate !== undefined) headers[wireHeaders.tracestate] = valid.tracestate;
+  return { key: valid.aggregateId, value: JSON.stringify(valid.payload), headers };
+}
+
+const required = [
+  'messageId',
+  'type',
+  'schemaVersion',
+  'occurredAt',
+  'aggregateType',
+  'correlationId',
+] as const;
+const optional = ['causationId', 'traceparent', 'tracestate'] as const;
+
+const headerLabels: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(wireHeaders).map(([field, header]) => [field, `header "${header}"`])),
+  aggregateId: 'key',
+};
+
+/**
+ * Decodes and validates a consumed Kafka message. Never throws for a bad message: the result
+ * says exactly what is wrong (missing header, unknown type or version, invalid JSON, each
+ * invalid field path), which is what the dead-letter topic should record.
+ */
+export function fromKafkaMessage(message: IncomingKafkaMessage): DecodeResult {
+  const issues: ContractIssue[] = [];
+  const read = (field: keyof typeof wireHeaders, isRequired: boolean): string | undefined => {
+    const name = wireHeaders[field];
+    const raw = message.headers?.[name];
+    const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(text);
+    const distinct = [...new Set(values)];
+    if (distinct.length > 1) {
+      issues.push({
+        path: `header "${name}"`,
+        message: `appears ${values.length} times with different values`,
+      });
+      return undefined;
+    }
+    if (distinct.length === 0 && isRequired) issues.push({ path: `header "${name}"`, message: 'missing' });
+    return distinct[0];
+  };
+
+  const fields: Partial<Record<keyof typeof wireHeaders, string>> = {};
+  for (const field of required) fields[field] = read(field, true);
+  for (const field of optional) fields[field] = read(field, false);
+
+  let schemaVersion: number | undefined;
+  if (fields.schemaVersion !== undefined) {
+    if (/^[1-9]\d*$/.test(fields.schemaVersion)) schemaVersion = Number(fields.schemaVersion);
+    else
+      issues.push({
+        path: `header "${wireHeaders.schemaVersion}"`,
+        message: `expected a positive integer, got "${fields.schemaVersion}"`,
+      });
+  }
+
+  const key = message.key === null ? undefined : text(message.key);
+  if (key === undefined || key === '')
+    issues.push({ path: 'key', message: 'missing (it must be the aggregate id)' });
+
+  let payload: unknown;
+  if (message.value === null) {
+    issues.push({ path: 'value', message: 'missing (a tombstone is not a message)' });
+  } else {
+    try {
+      payload = JSON.parse(text(message.value));
+    } catch (error) {
+      issues.push({ path: 'value', message: `invalid JSON: ${(error as Error).message}` });
+    }
+  }
+
+  const context =
+    fields.type !== undefined && schemaVersion !== undefined
+      ? `${fields.type} v${schemaVersion}`
+      : 'Kafka message';
+  if (issues.length > 0) return { ok: false, error: new ContractViolation(context, issues) };
+
+  try {
+    const envelope = checkEnvelope(
+      {
+        messageId: fields.messageId,
+        type: fields.type,
+        schemaVersion,
+        occurredAt: fields.occurredAt,
+        aggregateType: fields.aggregateType,
+        aggregateId: key,
+        correlationId: fields.correlationId,
+        causationId: fields.causationId ?? null,
+        ...(fields.traceparent === undefined ? {} : { traceparent: fields.traceparent }),
+        ...(fields.tracestate === undefined ? {} : { tracestate: fields.tracestate }),
+        payload,
+      },
+      headerLabels,
+    );
+    return { ok: true, envelope };
+  } catch (error) {
+    if (error instanceof ContractViolation) return { ok: false, error };
+    throw error;
+  }
+}
+
+function text(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('utf8');
+}
