@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { relative } from 'node:path';
+import { Command } from 'commander';
+import { generateClients } from './generate.js';
+import { createMigration } from './migrations.js';
+import { DEFAULT_ADMIN_URL, PostgresUnreachableError, assertPostgresReachable } from './postgres.js';
+import { prepareServiceDatabases } from './service-databases.js';
+import { SERVICES, serviceSchema, testbedSchema, workspaceRoot } from './workspace.js';
+
+// The wasm schema engine loads through Node's experimental WebAssembly module support, and Node
+// warns about it on every run; nothing a user of this CLI can act on. Other warnings still print.
+const [printWarning] = process.listeners('warning');
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name === 'ExperimentalWarning' && warning.message.includes('WebAssembly')) return;
+  printWarning?.(warning);
+});
+
+const adminUrl = process.env.DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL;
+const shown = (path: string) => relative(workspaceRoot(), path);
+
+const program = new Command('database')
+  .description(
+    'Prisma clients, migrations and per-service databases of order-saga, without the native Prisma engines',
+  )
+  .showHelpAfterError();
+
+program
+  .command('generate')
+  .description('prisma generate for every schema whose client is missing or older than the schema')
+  .option('-f, --force', 'generate even when the schema is unchanged')
+  .action(async (opts: { force?: boolean }) => {
+    for (const client of await generateClients({ force: opts.force ?? false })) {
+      console.log(
+        `${client.generated ? 'generated' : 'unchanged'}  ${shown(client.schemaPath)} -> ${shown(client.outputDir)}`,
+      );
+    }
+  });
+
+program
+  .command('prepare')
+  .description(
+    `a role and a database per service (${SERVICES.join(', ')}), migrated; reads DATABASE_ADMIN_URL`,
+  )
+  .action(async () => {
+    await assertPostgresReachable(adminUrl);
+    const urls = await prepareServiceDatabases({ adminUrl, services: SERVICES });
+    for (const [service, url] of Object.entries(urls)) console.log(`${service.padEnd(10)} ${url}`);
+  });
+
+program
+  .command('diff')
+  .description('write a new migration from the schema as of the last migration to the current schema')
+  .argument('<service>', `${SERVICES.join(' | ')} | testbed`)
+  .argument('<name>', 'migration name, e.g. add_orders')
+  .action(async (service: string, name: string) => {
+    if (service !== 'testbed' && !(SERVICES as readonly string[]).includes(service)) {
+      program.error(`unknown service "${service}": expected one of ${SERVICES.join(', ')}, testbed`);
+    }
+    const location = service === 'testbed' ? testbedSchema() : serviceSchema(service);
+    await assertPostgresReachable(adminUrl);
+    const migration = await createMigration({ ...location, name, databaseUrl: adminUrl });
+    if (!migration) console.log(`${shown(location.schemaPath)} has not changed since its last migration`);
+    else console.log(`wrote ${shown(migration.directory)}\n\n${migration.sql}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  // The unreachable server is an expected situation with a known fix: say it in one line.
+  if (error instanceof PostgresUnreachableError) console.error(error.message);
+  else console.error(error);
+  process.exitCode = 1;
+}
+// The wasm schema engine leaves a timer behind that would hold the process open for 10 s more.
+process.exit();
