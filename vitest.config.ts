@@ -17,7 +17,8 @@ export default defineConfig({
           name: 'integration',
           include: ['{apps,libs}/**/src/**/*.int.spec.ts', 'e2e/**/*.e2e.spec.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
-          testTimeout: 120_000,
+          globalSetup: ['libs/testing/src/global-setup.ts'],
+          testTimeout: 180_000,
           hookTimeout: 180_000,
           // Two cores: suites run two at a time, each on its own topics and databases.
           maxWorkers: 2,

@@ -1,0 +1,433 @@
+/**
+ * The messaging benchmark: what the outbox relay and the inbox consumer achieve, printed beside
+ * ceilings measured in the same run against the same broker and database (raw kafkajs, pgbench).
+ * It prints figures and never fails on speed: a shared two-core machine is too noisy to gate on.
+ *
+ *   pnpm build && node --enable-source-maps e2e/dist/bench/messaging.bench.js [--quick] [--json]
+ *
+ * Needs Kafka at KAFKA_BROKERS (default 127.0.0.1:9092; `scripts/kafka.sh start`) and PostgreSQL
+ * (DATABASE_ADMIN_URL); makes its own topics and scratch database and removes them at the end.
+ */
+import './quiet-warnings.js';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command } from 'commander';
+import { deadLetterTopic } from '@order-saga/contracts';
+import { OutboxRelay, compressionCodecs, createKafka, ensureTopics } from '@order-saga/outbox';
+import type { Message } from 'kafkajs';
+import { scenario, type Scenario } from '../messaging/scenario.js';
+import { BenchWorker } from './bench-worker.js';
+import { PAYLOAD_BYTES, ledgerEntry, ledgerKafkaMessages, messageIdOf } from './ledger-messages.js';
+import { pgbenchInboxTps } from './pgbench.js';
+import { formatTable, summarize, type LatencySummary, type Row } from './stats.js';
+import { nowUs } from './worker-protocol.js';
+
+const options = new Command('bench:messaging')
+  .description('Throughput and latency of the outbox relay and the inbox consumer, beside raw kafkajs and pgbench')
+  .option('--quick', 'a short run (under ~40 s) for a smoke test; figures are rougher')
+  .option('--json', 'also print every figure as one JSON line')
+  .parse()
+  .opts<{ quick?: boolean; json?: boolean }>();
+
+const plan = options.quick
+  ? { produce: 20_000, relayRows: 20_000, warmupMs: 500, latencyMs: 4_000, rawLatencyMs: 3_000, drain: 10_000, pgbenchSeconds: 3 }
+  : { produce: 100_000, relayRows: 100_000, warmupMs: 2_000, latencyMs: 20_000, rawLatencyMs: 10_000, drain: 50_000, pgbenchSeconds: 10 };
+/** `OutboxRelay`'s default batch size: the raw producer sends the same batches. */
+const RELAY_BATCH = 500;
+const EVENTS_PER_SECOND = 1000;
+const targets = { relayRatio: 0.7, commitToHandlerP99Ms: 15, consumerRatio: 0.5 };
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+const seconds = (fromUs: number) => (nowUs() - fromUs) / 1e6;
+
+/** 1. The ceiling for the relay: one kafkajs send loop with the relay's own producer settings. */
+async function rawProducerRate(s: Scenario, messages: Message[]): Promise<number> {
+  const topic = `${s.prefix}raw.ledger.events`;
+  await ensureTopics(s.kafka, [topic]);
+  const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const start = nowUs();
+    for (let i = 0; i < messages.length; i += RELAY_BATCH) {
+      await producer.sendBatch({
+        acks: -1,
+        compression: compressionCodecs.none,
+        topicMessages: [{ topic, messages: messages.slice(i, i + RELAY_BATCH) }],
+      });
+    }
+    return messages.length / seconds(start);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** 2. The relay draining committed rows, from its start (leader election and connect included). */
+async function relayRate(s: Scenario, rows: number): Promise<number> {
+  const topic = `${s.prefix}relay.ledger.events`;
+  await ensureTopics(s.kafka, [topic]);
+  // One statement, padded in SQL so that `payload::text` (what the relay sends) is PAYLOAD_BYTES.
+  await s.prisma.$executeRawUnsafe(
+    `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, topic, schema_version, correlation_id)
+     SELECT gen_random_uuid(), 'Ledger', e.agg, 'LedgerEntryRecorded',
+            jsonb_build_object('aggregateId', e.agg, 'seq', e.seq,
+              'note', repeat('x', $2 - length(jsonb_build_object('aggregateId', e.agg, 'seq', e.seq, 'note', '')::text))),
+            $3, 1, gen_random_uuid()::text
+       FROM (SELECT 'agg-' || (i % 1000) AS agg, i / 1000 + 1 AS seq FROM generate_series(0, $1 - 1) AS i) e`,
+    rows,
+    PAYLOAD_BYTES,
+    topic,
+  );
+  await assertOutboxPayloadSize(s);
+  const relay = new OutboxRelay({ databaseUrl: s.databaseUrl, kafka: createKafka({ clientId: 'bench-relay', brokers: s.brokers }) });
+  const start = nowUs();
+  relay.start();
+  try {
+    const deadline = Date.now() + 120_000;
+    while (relay.publishedCount < rows) {
+      if (Date.now() > deadline) throw new Error(`relay published ${relay.publishedCount} of ${rows} rows in 120 s`);
+      await sleep(2);
+    }
+    return rows / seconds(start);
+  } finally {
+    await relay.stop();
+  }
+}
+
+async function assertOutboxPayloadSize(s: Scenario): Promise<void> {
+  const [sizes] = await s.prisma.$queryRawUnsafe<{ min: number; max: number }[]>(
+    'SELECT min(length(payload::text))::int AS min, max(length(payload::text))::int AS max FROM outbox',
+  );
+  if (sizes!.min !== PAYLOAD_BYTES || sizes!.max !== PAYLOAD_BYTES) {
+    throw new Error(`bench bug: outbox payloads are ${sizes!.min}..${sizes!.max} bytes, not ${PAYLOAD_BYTES}`);
+  }
+}
+
+/**
+ * Starts `work()` at `rate` per second for `durationMs`. A slow call does not hold the next one
+ * back, up to 16 in flight (twice the Prisma pool): past that the writers are the bottleneck, and
+ * the rate they achieved is reported instead of queueing without bound.
+ * @returns how many calls were started per second over the run.
+ */
+async function atRate(rate: number, durationMs: number, work: () => Promise<void>): Promise<number> {
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let started = 0;
+  const start = nowUs();
+  for (let elapsedMs = 0; elapsedMs < durationMs; elapsedMs = (nowUs() - start) / 1000) {
+    if (failure) break;
+    const due = Math.floor((elapsedMs * rate) / 1000);
+    while (started < due && inFlight.size < 16) {
+      started += 1;
+      const call: Promise<void> = work()
+        .catch((error: unknown) => void (failure ??= error))
+        .finally(() => inFlight.delete(call));
+      inFlight.add(call);
+    }
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  return started / seconds(start);
+}
+
+interface LatencyRun {
+  latency: LatencySummary;
+  /** Events per second the writers (or the producer) actually achieved. */
+  achievedRate: number;
+  /** Handled before the writer saw its commit return: the writer's event loop was late. */
+  negative: number;
+}
+
+function latencies(sentAt: Map<string, number>, seen: Map<string, number>): { values: number[]; negative: number } {
+  const values: number[] = [];
+  let negative = 0;
+  for (const [id, at] of sentAt) {
+    const delta = seen.get(id)! - at;
+    if (delta < 0) negative += 1;
+    values.push(delta);
+  }
+  return { values, negative };
+}
+
+/**
+ * 3. Outbox commit → handler: writers commit one event per transaction at 1,000/s; the relay and
+ * the consumer run in their own processes, as they would in production.
+ */
+async function outboxLatency(s: Scenario, groups: string[]): Promise<LatencyRun> {
+  const consumerName = `bench-latency-${randomBytes(3).toString('hex')}`;
+  groups.push(consumerName);
+  const consumer = await BenchWorker.start('inbox consumer', {
+    role: 'inbox-consumer',
+    databaseUrl: s.databaseUrl,
+    brokers: s.brokers,
+    topicPrefix: s.prefix,
+    consumerName,
+    report: 'each',
+  });
+  const relay = await BenchWorker.start('relay', { role: 'relay', databaseUrl: s.databaseUrl, brokers: s.brokers }).catch(
+    async (error: unknown) => {
+      await consumer.stop();
+      throw error;
+    },
+  );
+  try {
+    let n = 0;
+    const write = async (): Promise<{ id: string; at: number }> => {
+      const entry = ledgerEntry(n++, 'jsonb');
+      const [id] = await s.prisma.$transaction(
+        (tx) => s.outbox.enqueue({ type: 'LedgerEntryRecorded', payload: entry }, tx),
+        { maxWait: 10_000, timeout: 30_000 },
+      );
+      return { id: id!, at: nowUs() };
+    };
+    // One event through the whole pipeline first: group join and first fetch are not latency.
+    const probe = await write();
+    await consumer.until(() => consumer.seen.has(probe.id), 60_000, 'the first event');
+    await atRate(EVENTS_PER_SECOND, plan.warmupMs, async () => void (await write()));
+
+    const committedAt = new Map<string, number>();
+    const achievedRate = await atRate(EVENTS_PER_SECOND, plan.latencyMs, async () => {
+      const { id, at } = await write();
+      committedAt.set(id, at);
+    });
+    await consumer.until(() => [...committedAt.keys()].every((id) => consumer.seen.has(id)), 60_000, 'every event handled');
+    await assertOutboxPayloadSize(s);
+    const { values, negative } = latencies(committedAt, consumer.seen);
+    return { latency: summarize(values), achievedRate, negative };
+  } finally {
+    await relay.stop();
+    await consumer.stop();
+  }
+}
+
+/** 3b. Raw produce → consume at the same rate: no database, no commits in the fetch path. */
+async function rawLatency(s: Scenario, messages: Message[], groups: string[]): Promise<LatencyRun> {
+  const topic = `${s.prefix}raw-latency.ledger.events`;
+  await ensureTopics(s.kafka, [topic]);
+  const groupId = `bench-raw-latency-${randomBytes(3).toString('hex')}`;
+  groups.push(groupId);
+  const consumer = await BenchWorker.start('raw consumer', {
+    role: 'raw-consumer',
+    brokers: s.brokers,
+    topic,
+    groupId,
+    commitPerBatch: false,
+    report: 'each',
+  });
+  const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await producer.connect();
+    let next = 0;
+    const sentAt = new Map<string, number>();
+    // Messages that fall due while a send is in flight go out together in the next send, as a
+    // producer with linger would send them.
+    const run = async (durationMs: number, record: boolean) => {
+      const start = nowUs();
+      const first = next;
+      for (let elapsedMs = 0; elapsedMs < durationMs; elapsedMs = (nowUs() - start) / 1000) {
+        const due = first + Math.floor((elapsedMs * EVENTS_PER_SECOND) / 1000);
+        if (due <= next) {
+          await sleep(1);
+          continue;
+        }
+        const batch = messages.slice(next, due);
+        next = due;
+        const at = nowUs();
+        if (record) for (const m of batch) sentAt.set(messageIdOf(m.headers), at);
+        await producer.send({ topic, acks: -1, compression: compressionCodecs.none, messages: batch });
+      }
+      return (next - first) / seconds(start);
+    };
+    const probe = messages[next++]!;
+    await producer.send({ topic, acks: -1, messages: [probe] });
+    await consumer.until(() => consumer.seen.has(messageIdOf(probe.headers)), 60_000, 'the first message');
+    await run(plan.warmupMs, false);
+    const achievedRate = await run(plan.rawLatencyMs, true);
+    await consumer.until(() => [...sentAt.keys()].every((id) => consumer.seen.has(id)), 60_000, 'every message consumed');
+    const { values, negative } = latencies(sentAt, consumer.seen);
+    return { latency: summarize(values), achievedRate, negative };
+  } finally {
+    await producer.disconnect();
+    await consumer.stop();
+  }
+}
+
+interface ConsumerRates {
+  inbox: number;
+  rawConsumer: number;
+  pgbench: number;
+}
+
+/** 4. The inbox consumer draining a backlog, beside a bare kafkajs consumer and pgbench on the same SQL. */
+async function consumerRates(s: Scenario, messages: Message[], groups: string[]): Promise<ConsumerRates> {
+  const prefix = `${s.prefix}drain.`;
+  const topic = `${prefix}ledger.events`;
+  await ensureTopics(s.kafka, [topic, deadLetterTopic(topic)]);
+  const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < messages.length; i += RELAY_BATCH) {
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: messages.slice(i, i + RELAY_BATCH) }] });
+  }
+  await producer.disconnect();
+
+  const drain = async (worker: BenchWorker, what: string) => {
+    try {
+      await worker.until(() => worker.count >= messages.length, 300_000, `all ${messages.length} ${what}`);
+      return worker.rate;
+    } finally {
+      await worker.stop();
+    }
+  };
+
+  const rawGroup = `bench-raw-drain-${randomBytes(3).toString('hex')}`;
+  groups.push(rawGroup);
+  log(`raw kafkajs consumer draining ${messages.length} messages`);
+  const rawConsumer = await drain(
+    await BenchWorker.start('raw consumer', {
+      role: 'raw-consumer',
+      brokers: s.brokers,
+      topic,
+      groupId: rawGroup,
+      commitPerBatch: true,
+      report: 'count',
+    }),
+    'messages consumed',
+  );
+
+  const consumerName = `bench-drain-${randomBytes(3).toString('hex')}`;
+  groups.push(consumerName);
+  log(`inbox consumer applying ${messages.length} messages`);
+  const inbox = await drain(
+    await BenchWorker.start('inbox consumer', {
+      role: 'inbox-consumer',
+      databaseUrl: s.databaseUrl,
+      brokers: s.brokers,
+      topicPrefix: prefix,
+      consumerName,
+      report: 'count',
+    }),
+    'messages handled',
+  );
+  const [effects] = await s.prisma.$queryRawUnsafe<{ total: number; distinct: number }[]>(
+    'SELECT count(*)::int AS total, count(DISTINCT message_id)::int AS distinct FROM effect WHERE consumer = $1',
+    consumerName,
+  );
+  if (effects!.total !== messages.length || effects!.distinct !== messages.length) {
+    throw new Error(`inbox consumer wrote ${effects!.total} effects for ${effects!.distinct} of ${messages.length} messages`);
+  }
+
+  log(`pgbench on the inbox + effect SQL for ${plan.pgbenchSeconds} s`);
+  const pgbench = await pgbenchInboxTps(s.databaseUrl, plan.pgbenchSeconds);
+  return { inbox, rawConsumer, pgbench };
+}
+
+/** Our topics and consumer groups go; the broker is shared with every other suite. */
+async function cleanUpBroker(s: Scenario, groups: string[]): Promise<void> {
+  const admin = s.kafka.admin();
+  await admin.connect();
+  try {
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith(s.prefix));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const rate = (perSecond: number, unit = 'msg/s') => `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+const loadBefore = loadavg()[0]!;
+const s = await scenario('bench');
+const groups: string[] = [];
+try {
+  // Built before any clock starts; the raw latency run takes one message per millisecond.
+  const count = Math.max(plan.produce, plan.drain, plan.warmupMs + plan.rawLatencyMs + 1000);
+  log(`building ${count} messages of ${PAYLOAD_BYTES} bytes`);
+  const messages = ledgerKafkaMessages(count);
+
+  log(`raw kafkajs producer: ${plan.produce} messages`);
+  const rawProducer = await rawProducerRate(s, messages.slice(0, plan.produce));
+  log(`relay: ${plan.relayRows} committed outbox rows`);
+  const relay = await relayRate(s, plan.relayRows);
+  log(`outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s`);
+  const outbox = await outboxLatency(s, groups);
+  log(`raw produce → consume at ${EVENTS_PER_SECOND}/s for ${plan.rawLatencyMs / 1000} s`);
+  const raw = await rawLatency(s, messages, groups);
+  const consumer = await consumerRates(s, messages.slice(0, plan.drain), groups);
+
+  const relayRatio = relay / rawProducer;
+  const consumerCeiling = Math.min(consumer.rawConsumer, consumer.pgbench);
+  const consumerRatio = consumer.inbox / consumerCeiling;
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg()[0]!,
+  };
+  const rows: Row[] = [
+    { figure: `raw kafkajs producer (idempotent, acks=all, batch ${RELAY_BATCH})`, value: rate(rawProducer) },
+    { figure: 'relay, committed outbox rows → Kafka', value: rate(relay) },
+    { figure: 'relay / raw producer', value: relayRatio.toFixed(2), target: `≥ ${targets.relayRatio}`, met: relayRatio >= targets.relayRatio },
+    { figure: 'outbox commit → handler p50', value: ms(outbox.latency.p50Ms) },
+    {
+      figure: 'outbox commit → handler p99',
+      value: ms(outbox.latency.p99Ms),
+      target: `≤ ${targets.commitToHandlerP99Ms} ms`,
+      met: outbox.latency.p99Ms <= targets.commitToHandlerP99Ms,
+    },
+    { figure: 'outbox commit → handler max', value: ms(outbox.latency.maxMs) },
+    { figure: `  writer commits achieved (asked ${EVENTS_PER_SECOND}/s, ${outbox.latency.count} events)`, value: rate(outbox.achievedRate, '/s') },
+    { figure: 'raw produce → consume p50', value: ms(raw.latency.p50Ms) },
+    { figure: 'raw produce → consume p99', value: ms(raw.latency.p99Ms) },
+    { figure: 'inbox consumer, effect + inbox, batch commits', value: rate(consumer.inbox) },
+    { figure: 'ceiling: raw kafkajs consumer, commit per batch', value: rate(consumer.rawConsumer) },
+    { figure: 'ceiling: pgbench inbox + effect (-c 3 -j 2)', value: rate(consumer.pgbench, 'tx/s') },
+    {
+      figure: 'consumer / min(ceilings)',
+      value: consumerRatio.toFixed(2),
+      target: `≥ ${targets.consumerRatio}`,
+      met: consumerRatio >= targets.consumerRatio,
+    },
+  ];
+  console.log(formatTable(rows));
+  console.log(
+    `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, load average ${loadBefore.toFixed(2)} before / ${machine.loadAfter.toFixed(2)} after` +
+      (options.quick ? '; --quick run' : ''),
+  );
+  if (outbox.negative + raw.negative > 0) {
+    console.log(`note: ${outbox.negative + raw.negative} events were received before their sender's clock read (counted as 0 ms)`);
+  }
+  if (options.json) {
+    console.log(
+      JSON.stringify({
+        bench: 'messaging',
+        quick: !!options.quick,
+        machine,
+        rawProducerPerSecond: rawProducer,
+        relayPerSecond: relay,
+        relayRatio,
+        outboxLatencyMs: outbox.latency,
+        outboxWriteRate: outbox.achievedRate,
+        rawLatencyMs: raw.latency,
+        rawWriteRate: raw.achievedRate,
+        consumerPerSecond: consumer.inbox,
+        rawConsumerPerSecond: consumer.rawConsumer,
+        pgbenchPerSecond: consumer.pgbench,
+        consumerRatio,
+        met: {
+          relayRatio: relayRatio >= targets.relayRatio,
+          commitToHandlerP99: outbox.latency.p99Ms <= targets.commitToHandlerP99Ms,
+          consumerRatio: consumerRatio >= targets.consumerRatio,
+        },
+      }),
+    );
+  }
+} finally {
+  await cleanUpBroker(s, groups).catch((error: unknown) => log(`could not remove topics ${s.prefix}*: ${String(error)}`));
+  await s.dispose();
+}
+// kafkajs and pg leave sockets and timers behind after their clients close.
+process.exit(0);

@@ -1,0 +1,245 @@
+import { z } from 'zod';
+
+/** How a variable is documented: in `ENV_VARIABLES` and in every `ConfigError` line. */
+export interface EnvDoc {
+  description: string;
+  /** What a valid value looks like, in words: `comma-separated host:port`. */
+  expected: string;
+  example: string;
+  /** The value is never echoed back in an error (credentials in URLs). */
+  secret?: boolean;
+}
+
+/** One row of the environment table, as docs and the compose check read it. */
+export interface EnvVariable {
+  name: string;
+  required: boolean;
+  /** The default as it would be written in the environment; absent when there is none. */
+  default?: string;
+  description: string;
+  expected: string;
+  example: string;
+}
+
+// A registry of our own rather than zod's global one: no other library's metadata can collide
+// with ours, and `describeEnv` only ever sees variables declared through `envVar`.
+const envDocs = z.registry<EnvDoc>();
+
+/**
+ * Declares one environment variable: its zod schema (parsing the raw string) and its doc.
+ * Use it for every key of a schema passed to {@link loadConfig}, so that errors and docs can say
+ * what is expected.
+ */
+export function envVar<S extends z.ZodType>(schema: S, doc: EnvDoc): S {
+  envDocs.add(schema, doc);
+  return schema;
+}
+
+/** A decimal integer in `[min, max]`, from its string form. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  // Not z.coerce.number(): it accepts '', '1e3', ' 12 ' and '0x10', which are typos in an
+  // environment file rather than numbers anyone meant.
+  return z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
+const hostPort = /^[A-Za-z0-9._-]+:(\d{1,5})$/;
+
+/** Every variable every service reads; services add theirs with `serviceEnv.extend({...})`. */
+export const serviceEnv = z.object({
+  SERVICE_NAME: envVar(z.enum(['order', 'payment', 'inventory', 'shipping']), {
+    description: 'which service this process runs',
+    expected: 'one of order, payment, inventory, shipping',
+    example: 'order',
+  }),
+  DATABASE_URL: envVar(z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/), {
+    description: "postgresql URL of the service's own database, with its own role",
+    expected: 'a postgresql:// URL',
+    example: 'postgresql://order@127.0.0.1:5432/order',
+    secret: true,
+  }),
+  KAFKA_BROKERS: envVar(
+    z
+      .string()
+      .transform((list) => list.split(',').map((broker) => broker.trim()))
+      .refine((brokers) =>
+        brokers.every((broker) => {
+          const port = hostPort.exec(broker)?.[1];
+          return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
+        }),
+      ),
+    {
+      description: 'Kafka bootstrap brokers',
+      expected: 'comma-separated host:port',
+      example: '127.0.0.1:9092',
+    },
+  ),
+  KAFKA_TOPIC_PREFIX: envVar(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/)
+      .default(''),
+    {
+      description: 'prefix for every topic; tests isolate themselves with it',
+      expected: 'letters, digits, ".", "_" or "-" (Kafka topic characters)',
+      example: 'test-42.',
+    },
+  ),
+  HTTP_PORT: envVar(integer(0, 65535).default(3000), {
+    description:
+      'HTTP port (order: API; all: /health); locally order 3000, inventory 3001, payment 3002, shipping 3003',
+    expected: 'an integer port 0-65535 (0 picks a free one)',
+    example: '3000',
+  }),
+  LOG_LEVEL: envVar(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), {
+    description: 'pino log level',
+    expected: 'one of fatal, error, warn, info, debug, trace, silent',
+    example: 'debug',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: envVar(z.url({ protocol: /^https?$/ }).optional(), {
+    description: 'OTLP/HTTP endpoint; unset means traces are not exported',
+    expected: 'an http(s) URL',
+    example: 'http://127.0.0.1:4318',
+  }),
+  OUTBOX_RELAY_BATCH_SIZE: envVar(integer(1).default(500), {
+    description: 'outbox rows per relay batch',
+    expected: 'a positive integer',
+    example: '500',
+  }),
+  OUTBOX_RELAY_COMPRESSION: envVar(z.enum(['none', 'gzip']).default('none'), {
+    description: 'compression of the batches the relay produces',
+    expected: 'none or gzip',
+    example: 'gzip',
+  }),
+  OUTBOX_RELAY_POLL_INTERVAL_MS: envVar(integer(1).default(1000), {
+    description: 'fallback poll of the relay when no NOTIFY arrives, in milliseconds',
+    expected: 'a positive integer (milliseconds)',
+    example: '1000',
+  }),
+  OUTBOX_RETENTION_HOURS: envVar(integer(1).default(24), {
+    description: 'published outbox rows older than this are deleted',
+    expected: 'a positive integer (hours)',
+    example: '24',
+  }),
+  CONSUMER_MAX_ATTEMPTS: envVar(integer(1).default(5), {
+    description: 'handler attempts before a message goes to the dead-letter topic',
+    expected: 'a positive integer',
+    example: '5',
+  }),
+  CONSUMER_RETRY_BACKOFF_MS: envVar(integer(0).default(200), {
+    description: 'first retry delay in milliseconds; it doubles up to a cap',
+    expected: 'a non-negative integer (milliseconds)',
+    example: '200',
+  }),
+});
+
+/** An object schema whose keys are environment variable names. */
+export type EnvSchema = z.ZodObject<z.ZodRawShape>;
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
+
+/** `{ KAFKA_BROKERS: string[] }` → `{ kafkaBrokers: string[] }`. */
+export type CamelCased<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
+
+/** The configuration of a service that reads only {@link serviceEnv}. */
+export type ServiceConfig = CamelCased<z.output<typeof serviceEnv>>;
+
+function camelCase(name: string): string {
+  return name.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** Thrown by {@link loadConfig}; `problems` holds one line per missing or invalid variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid environment (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`);
+  }
+}
+
+function problemLine(name: string, raw: string | undefined, doc: EnvDoc | undefined, fallback: string): string {
+  const state = raw === undefined ? 'missing' : doc?.secret ? 'invalid' : `invalid (got ${JSON.stringify(raw)})`;
+  const hint = doc ? `expected ${doc.expected}, e.g. ${doc.example}` : fallback;
+  return `${name}: ${state}; ${hint}`;
+}
+
+/**
+ * Reads the environment into a typed configuration with camelCased keys, or throws a
+ * {@link ConfigError} that names every missing or invalid variable at once, so a broken
+ * deployment is fixed in one round trip rather than one variable per restart.
+ *
+ * An empty value counts as unset: compose files write `FOO=` to mean "no value".
+ *
+ * @example
+ * const config = loadConfig();                                     // serviceEnv from process.env
+ * const orderEnv = serviceEnv.extend({ ORDER_MAX_ITEMS: envVar(integer(1).default(50), {...}) });
+ * const orderConfig = loadConfig(orderEnv, process.env);           // { ..., orderMaxItems: 50 }
+ */
+export function loadConfig(env?: NodeJS.ProcessEnv): ServiceConfig;
+export function loadConfig<S extends EnvSchema>(schema: S, env?: NodeJS.ProcessEnv): CamelCased<z.output<S>>;
+export function loadConfig(
+  schemaOrEnv?: EnvSchema | NodeJS.ProcessEnv,
+  maybeEnv?: NodeJS.ProcessEnv,
+): Record<string, unknown> {
+  const schema: EnvSchema = schemaOrEnv instanceof z.ZodObject ? (schemaOrEnv as EnvSchema) : serviceEnv;
+  const env = (schemaOrEnv instanceof z.ZodObject ? maybeEnv : schemaOrEnv) ?? process.env;
+  const shape: z.ZodRawShape = schema.shape;
+
+  const input: Record<string, string | undefined> = {};
+  for (const name of Object.keys(shape)) {
+    const raw = env[name];
+    input[name] = raw === '' ? undefined : raw;
+  }
+
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const byVariable = new Map<string, string>();
+    const others: string[] = [];
+    for (const issue of result.error.issues) {
+      const name = issue.path[0];
+      const variable = typeof name === 'string' ? shape[name] : undefined;
+      if (typeof name === 'string' && variable) {
+        // One line per variable: a value can break several checks, the reader needs one fix.
+        if (!byVariable.has(name)) {
+          byVariable.set(name, problemLine(name, input[name], envDocs.get(variable), issue.message));
+        }
+      } else {
+        others.push(issue.message);
+      }
+    }
+    // Schema order, not zod's issue order: the list then reads like the env table.
+    const ordered = Object.keys(shape).flatMap((name) => byVariable.get(name) ?? []);
+    throw new ConfigError([...ordered, ...others]);
+  }
+
+  return Object.fromEntries(Object.entries(result.data).map(([name, value]) => [camelCase(name), value]));
+}
+
+/**
+ * The documentation rows of a schema's variables, derived from the schemas themselves: a variable
+ * is required when an unset value fails, and its default is what an unset value parses to.
+ */
+export function describeEnv(schema: EnvSchema): EnvVariable[] {
+  return Object.entries(schema.shape).map(([name, variable]) => {
+    const doc = envDocs.get(variable);
+    if (!doc) throw new Error(`${name} was declared without envVar(): it has no description`);
+    const unset = z.safeParse(variable, undefined);
+    const row: EnvVariable = {
+      name,
+      required: !unset.success,
+      description: doc.description,
+      expected: doc.expected,
+      example: doc.example,
+    };
+    if (unset.success && unset.data !== undefined) row.default = String(unset.data);
+    return row;
+  });
+}
+
+/** The variables every service reads, for docs and the docker-compose check. */
+export const ENV_VARIABLES: readonly EnvVariable[] = describeEnv(serviceEnv);

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { IHeaders, Kafka } from 'kafkajs';
+import { DLT_HEADERS, REPLAYED_FROM_HEADER } from './dead-letter.js';
+
+/** One message on a dead-letter topic, with the cause recorded by the transport. */
+export interface DeadLetterRecord {
+  dltTopic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  messageId?: string;
+  type?: string;
+  originalTopic: string;
+  originalPartition: number;
+  originalOffset: string;
+  errorClass: string;
+  errorMessage: string;
+  attempts: number;
+  firstFailureAt: string;
+  lastFailureAt: string;
+}
+
+export interface DeadLetterFilter {
+  type?: string;
+  aggregateId?: string;
+  messageId?: string;
+  /** `<partition>:<offset>` on the dead-letter topic. */
+  position?: string;
+}
+
+function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+/**
+ * Reads a dead-letter topic from its start to its current end, without joining a consumer group
+ * that would record progress: listing never changes what the next listing shows.
+ */
+export async function readDeadLetters(kafka: Kafka, dltTopic: string, filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `dlt-reader-${randomUUID()}`;
+  try {
+    const ends = (await admin.fetchTopicOffsets(dltTopic)).filter((p) => BigInt(p.high) > BigInt(p.low));
+    if (ends.length === 0) return [];
+    const remaining = new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
+    const records: DeadLetterRecord[] = [];
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [dltTopic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const end = remaining.get(partition);
+            if (end === undefined || BigInt(message.offset) >= end) return;
+            const headers = headerText(message.headers);
+            records.push({
+              dltTopic,
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers,
+              messageId: headers.id,
+              type: headers.type,
+              originalTopic: headers[DLT_HEADERS.originalTopic] ?? '',
+              originalPartition: Number(headers[DLT_HEADERS.originalPartition] ?? -1),
+              originalOffset: headers[DLT_HEADERS.originalOffset] ?? '',
+              errorClass: headers[DLT_HEADERS.errorClass] ?? '',
+              errorMessage: headers[DLT_HEADERS.errorMessage] ?? '',
+              attempts: Number(headers[DLT_HEADERS.attempts] ?? 0),
+              firstFailureAt: headers[DLT_HEADERS.firstFailureAt] ?? '',
+              lastFailureAt: headers[DLT_HEADERS.lastFailureAt] ?? '',
+            });
+            if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+            if (remaining.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+    });
+    await consumer.disconnect();
+    return records
+      .filter((r) => !filter.type || r.type === filter.type)
+      .filter((r) => !filter.aggregateId || r.key === filter.aggregateId)
+      .filter((r) => !filter.messageId || r.messageId === filter.messageId)
+      .filter((r) => !filter.position || `${r.partition}:${r.offset}` === filter.position)
+      .sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Publishes dead-lettered messages back to their original topics with their original key, value
+ * and headers, so the message id is unchanged: the consumer's inbox applies a replayed message at
+ * most once, however often it is replayed.
+ */
+export async function replayDeadLetters(kafka: Kafka, records: readonly DeadLetterRecord[]): Promise<number> {
+  if (records.length === 0) return 0;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const dltHeaderNames = new Set<string>(Object.values(DLT_HEADERS));
+    for (const record of records) {
+      const headers = Object.fromEntries(Object.entries(record.headers).filter(([name]) => !dltHeaderNames.has(name)));
+      headers[REPLAYED_FROM_HEADER] = `${record.dltTopic}:${record.partition}:${record.offset}`;
+      await producer.send({
+        topic: record.originalTopic,
+        acks: -1,
+        messages: [{ key: record.key, value: record.value, headers }],
+      });
+    }
+    return records.length;
+  } finally {
+    await producer.disconnect();
+  }
+}

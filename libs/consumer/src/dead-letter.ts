@@ -1,0 +1,45 @@
+import type { IHeaders } from 'kafkajs';
+
+/** Headers the transport adds to a dead-lettered message (beside the original headers). */
+export const DLT_HEADERS = {
+  originalTopic: 'dlt-original-topic',
+  originalPartition: 'dlt-original-partition',
+  originalOffset: 'dlt-original-offset',
+  consumer: 'dlt-consumer',
+  errorClass: 'dlt-error-class',
+  errorMessage: 'dlt-error-message',
+  attempts: 'dlt-attempts',
+  firstFailureAt: 'dlt-first-failure-at',
+  lastFailureAt: 'dlt-last-failure-at',
+} as const;
+
+/** Marks a message re-published from a dead-letter topic: `<dlt topic>:<partition>:<offset>`. */
+export const REPLAYED_FROM_HEADER = 'replayed-from';
+
+export interface DeadLetterCause {
+  consumer: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  error: unknown;
+  attempts: number;
+  firstFailureAt: Date;
+  lastFailureAt: Date;
+}
+
+export function deadLetterHeaders(original: IHeaders | undefined, cause: DeadLetterCause): IHeaders {
+  const error = cause.error instanceof Error ? cause.error : new Error(String(cause.error));
+  return {
+    ...original,
+    [DLT_HEADERS.originalTopic]: cause.topic,
+    [DLT_HEADERS.originalPartition]: String(cause.partition),
+    [DLT_HEADERS.originalOffset]: cause.offset,
+    [DLT_HEADERS.consumer]: cause.consumer,
+    [DLT_HEADERS.errorClass]: error.name || error.constructor.name,
+    // Kafka headers have no hard limit, but a stack-sized header bloats every fetch of the topic.
+    [DLT_HEADERS.errorMessage]: error.message.slice(0, 2000),
+    [DLT_HEADERS.attempts]: String(cause.attempts),
+    [DLT_HEADERS.firstFailureAt]: cause.firstFailureAt.toISOString(),
+    [DLT_HEADERS.lastFailureAt]: cause.lastFailureAt.toISOString(),
+  };
+}

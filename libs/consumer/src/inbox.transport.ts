@@ -1,0 +1,434 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import {
+  ContractViolation,
+  currentVersion,
+  deadLetterTopic,
+  topicName,
+  type TopicKey,
+  fromKafkaMessage,
+  messageSpec,
+  type Envelope,
+} from '@order-saga/contracts';
+import { ensureTopics, type SqlTx } from '@order-saga/outbox';
+import { runWithMessageContext, withConsumerSpan } from '@order-saga/telemetry';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import pRetry from 'p-retry';
+import { lastValueFrom } from 'rxjs';
+import { deadLetterHeaders } from './dead-letter.js';
+import { PermanentError, isTransient } from './errors.js';
+import { InboxContext } from './inbox-context.js';
+import { OffsetCommitter } from './offset-committer.js';
+
+/** Runs `work` in one database transaction, e.g. `(work) => prisma.$transaction(work)`. */
+export type TransactionRunner<Tx extends SqlTx> = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
+
+export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
+  /** Names the consumer group and the inbox records; one per service (e.g. `inventory`). */
+  consumerName: string;
+  kafka: Kafka;
+  transaction: TransactionRunner<Tx>;
+  /** Prepended to every topic (tests isolate themselves with it). */
+  topicPrefix?: string;
+  /** Handler attempts before a message goes to the dead-letter topic. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt up to `maxBackoffMs`. Default 200. */
+  retryBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Messages applied per database transaction. Default 200. */
+  chunkSize?: number;
+  /** Partitions processed in parallel by this process. Default 3. */
+  partitionsConsumedConcurrently?: number;
+  topicPartitions?: number;
+  /**
+   * How long the broker waits for a silent member before giving its partitions to another one.
+   * Shorter than kafkajs' 30 s so a crashed consumer's partitions resume sooner. Default 10 s.
+   */
+  sessionTimeoutMs?: number;
+}
+
+interface Item {
+  message: KafkaMessage;
+  envelope?: Envelope;
+  violation?: ContractViolation;
+  pattern?: string;
+}
+
+interface PartitionScope {
+  topic: string;
+  partition: number;
+  payload: EachBatchPayload;
+}
+
+class RunFailure extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super('handler failed');
+  }
+}
+
+class Interrupted extends Error {}
+
+/**
+ * A Nest transport strategy over kafkajs for handlers declared with `@EventPattern(<message type>)`
+ * (or a topic name), with the messaging rules the stock Kafka transport does not give:
+ *
+ * - validation at consume: a message that breaks its contract goes to `<topic>.dlt` at once;
+ * - exactly-once effects: the inbox record (consumer + message id) and the handler's writes commit
+ *   in one transaction; a duplicate delivery finds the record and changes nothing;
+ * - offsets are committed only after that transaction commits, per chunk, never per message;
+ * - the database or broker being down is waited out (capped exponential backoff), never
+ *   dead-lettered; a handler that keeps throwing is dead-lettered after `maxAttempts`, with the
+ *   cause in headers, and the partition moves on;
+ * - partition order is kept: one partition's messages are applied one after another.
+ *
+ * Handlers must run with {@link RethrowRpcExceptionFilter} so their errors reach the transport.
+ */
+export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implements CustomTransportStrategy {
+  private readonly log = new Logger(KafkaInboxTransport.name);
+  private readonly maxAttempts: number;
+  private readonly retryBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly chunkSize: number;
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private committer?: OffsetCommitter;
+  private closing = false;
+  private keysByTopic = new Map<string, string>();
+
+  constructor(private readonly options: InboxTransportOptions<Tx>) {
+    super();
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryBackoffMs = options.retryBackoffMs ?? 200;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.chunkSize = options.chunkSize ?? 200;
+  }
+
+  on(): never {
+    throw new Error('KafkaInboxTransport does not emit events');
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.start().then(() => callback(), callback);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.consumer?.stop().catch(() => undefined);
+    await this.committer?.flush();
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  /** The topics this transport reads, with the prefix applied. */
+  subscribedTopics(): string[] {
+    return [...this.topicKeys().keys()];
+  }
+
+  /** Full topic name → un-prefixed topic key, for every topic a handler listens on. */
+  private topicKeys(): Map<string, string> {
+    const keys = new Map<string, string>();
+    for (const pattern of this.messageHandlers.keys()) {
+      const key = topicOfPattern(pattern);
+      keys.set(topicName(key as TopicKey, this.options.topicPrefix), key);
+    }
+    return keys;
+  }
+
+  private async start(): Promise<void> {
+    const { kafka, consumerName } = this.options;
+    this.keysByTopic = this.topicKeys();
+    const topics = [...this.keysByTopic.keys()];
+    if (topics.length === 0) throw new Error(`consumer ${consumerName} has no @EventPattern handlers`);
+    await ensureTopics(kafka, [...topics, ...topics.map(deadLetterTopic)], this.options.topicPartitions);
+
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    this.consumer = kafka.consumer({
+      groupId: consumerName,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
+      // A crashed consumer (e.g. broker gone for longer than kafkajs' own retries) restarts
+      // instead of leaving the service alive but deaf.
+      retry: { retries: 8, restartOnFailure: async () => !this.closing },
+    });
+    this.committer = new OffsetCommitter(this.consumer, (error) =>
+      this.log.warn(`offset commit failed, will retry: ${(error as Error).message}`),
+    );
+    await this.consumer.connect();
+    // A new group starts at the oldest message: nothing published before it existed is skipped.
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.log.log(`consumer ${consumerName} reading ${topics.join(', ')}`);
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const scope: PartitionScope = { topic: batch.topic, partition: batch.partition, payload };
+    try {
+      for (let start = 0; start < batch.messages.length; start += this.chunkSize) {
+        if (!this.active(scope)) return;
+        const items = batch.messages.slice(start, start + this.chunkSize).map((m) => this.decode(scope, m));
+        await this.processChunk(scope, items);
+      }
+    } catch (error) {
+      // Stopping or a rebalance interrupted a wait: leave the rest unresolved; it is fetched again.
+      if (error instanceof Interrupted) return;
+      throw error;
+    }
+  }
+
+  /** Applies a chunk: runs of handled messages in one transaction each, poison messages to the DLT. */
+  private async processChunk(scope: PartitionScope, items: Item[]): Promise<void> {
+    let run: Item[] = [];
+    const flushRun = async () => {
+      if (run.length > 0) await this.applyRun(scope, run);
+      run = [];
+    };
+    for (const item of items) {
+      if (item.violation) {
+        await flushRun();
+        const now = new Date();
+        await this.deadLetter(scope, item, item.violation, 0, now, now);
+        this.done(scope, item);
+      } else if (!item.pattern) {
+        // A message type this service has no handler for (e.g. a newer event on a shared topic).
+        await flushRun();
+        this.done(scope, item);
+      } else {
+        run.push(item);
+      }
+    }
+    await flushRun();
+  }
+
+  /** Applies consecutive messages in one transaction; isolates and retries a failing one. */
+  private async applyRun(scope: PartitionScope, items: Item[]): Promise<void> {
+    let start = 0;
+    while (start < items.length) {
+      const rest = items.slice(start);
+      const failure = await this.untilDone(scope, () => this.transact(scope, rest, 1));
+      if (!failure) {
+        rest.forEach((item) => this.done(scope, item));
+        return;
+      }
+      // The whole transaction rolled back. Apply the messages before the failing one again, then
+      // give the failing one its remaining attempts on its own.
+      const before = rest.slice(0, failure.index);
+      if (before.length > 0) await this.applyRun(scope, before);
+      const failing = rest[failure.index]!;
+      await this.retryAlone(scope, failing, failure.cause);
+      this.done(scope, failing);
+      start += failure.index + 1;
+    }
+  }
+
+  private async retryAlone(scope: PartitionScope, item: Item, firstError: unknown): Promise<void> {
+    const firstFailureAt = new Date();
+    let lastError = firstError;
+    let attempts = 1;
+    while (!(lastError instanceof PermanentError) && attempts < this.maxAttempts) {
+      await this.pause(scope, Math.min(this.maxBackoffMs, this.retryBackoffMs * 2 ** (attempts - 1)));
+      attempts += 1;
+      const failure = await this.untilDone(scope, () => this.transact(scope, [item], attempts));
+      if (!failure) return;
+      lastError = failure.cause;
+      this.log.warn(
+        `${item.envelope?.type} ${item.envelope?.messageId} failed attempt ${attempts}/${this.maxAttempts}: ${(lastError as Error).message}`,
+      );
+    }
+    await this.deadLetter(scope, item, lastError, attempts, firstFailureAt, new Date());
+  }
+
+  /**
+   * One transaction: record the messages in the inbox (one statement), run the handler of each one
+   * that was not there yet. Returns the first handler failure (after rolling back), or nothing.
+   */
+  private async transact(scope: PartitionScope, items: Item[], attempt: number): Promise<RunFailure | undefined> {
+    try {
+      await this.options.transaction(async (tx) => {
+        const fresh = await this.claim(tx, scope, items);
+        for (const [index, item] of items.entries()) {
+          // Only the first copy of a message id runs; later copies in the same run are duplicates.
+          if (!fresh.delete(item.envelope!.messageId)) continue;
+          try {
+            await this.invoke(scope, item, tx, attempt);
+          } catch (error) {
+            if (isTransient(error)) throw error;
+            throw new RunFailure(index, error);
+          }
+        }
+      });
+      return undefined;
+    } catch (error) {
+      if (error instanceof RunFailure) return error;
+      throw error;
+    }
+  }
+
+  private async claim(tx: Tx, scope: PartitionScope, items: Item[]): Promise<Set<string>> {
+    const rows = await tx.$queryRawUnsafe<{ message_id: string }[]>(
+      `INSERT INTO inbox (consumer, message_id, topic, partition, "offset")
+       SELECT $1, m.id, $2, $3, m.off FROM unnest($4::uuid[], $5::bigint[]) AS m(id, off)
+       ON CONFLICT DO NOTHING RETURNING message_id::text`,
+      this.options.consumerName,
+      scope.topic,
+      scope.partition,
+      items.map((i) => i.envelope!.messageId),
+      items.map((i) => i.message.offset),
+    );
+    return new Set(rows.map((r) => r.message_id));
+  }
+
+  private async invoke(scope: PartitionScope, item: Item, tx: Tx, attempt: number): Promise<void> {
+    const envelope = item.envelope!;
+    const handler = this.getHandlerByPattern(item.pattern!)!;
+    const context = new InboxContext<Tx>([tx, envelope, scope.topic, scope.partition, item.message.offset, attempt]);
+    await withConsumerSpan(
+      `${scope.topic} process`,
+      { traceparent: envelope.traceparent, tracestate: envelope.tracestate },
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': scope.topic,
+        'messaging.destination.partition.id': String(scope.partition),
+        'messaging.kafka.offset': item.message.offset,
+        'messaging.message.id': envelope.messageId,
+        'messaging.message.type': envelope.type,
+        'messaging.consumer.group.name': this.options.consumerName,
+        'order_saga.correlation_id': envelope.correlationId,
+        'order_saga.attempt': attempt,
+      },
+      () =>
+        runWithMessageContext(
+          { correlationId: envelope.correlationId, causationId: envelope.causationId ?? undefined, messageId: envelope.messageId },
+          async () => {
+            const result = await handler(envelope.payload, context);
+            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined }).catch(
+              (error: unknown) => {
+                throw unwrapRpcError(error);
+              },
+            );
+          },
+        ),
+    );
+  }
+
+  private decode(scope: PartitionScope, message: KafkaMessage): Item {
+    const decoded = fromKafkaMessage({ key: message.key, value: message.value, headers: message.headers ?? {} });
+    if (!decoded.ok) return { message, violation: decoded.error };
+    const envelope = decoded.envelope;
+    const topicKey = this.keysByTopic.get(scope.topic) ?? scope.topic;
+    const pattern = this.messageHandlers.has(envelope.type)
+      ? envelope.type
+      : this.messageHandlers.has(topicKey)
+        ? topicKey
+        : undefined;
+    return { message, envelope, pattern };
+  }
+
+  private async deadLetter(
+    scope: PartitionScope,
+    item: Item,
+    error: unknown,
+    attempts: number,
+    firstFailureAt: Date,
+    lastFailureAt: Date,
+  ): Promise<void> {
+    const { message } = item;
+    const headers = deadLetterHeaders(message.headers, {
+      consumer: this.options.consumerName,
+      topic: scope.topic,
+      partition: scope.partition,
+      offset: message.offset,
+      error,
+      attempts,
+      firstFailureAt,
+      lastFailureAt,
+    });
+    const dlt = deadLetterTopic(scope.topic);
+    await this.untilDone(scope, () =>
+      this.producer!.send({ topic: dlt, acks: -1, messages: [{ key: message.key, value: message.value, headers }] }),
+      () => true,
+    );
+    this.log.error(
+      `dead-lettered ${item.envelope?.type ?? 'undecodable message'} ${item.envelope?.messageId ?? ''} from ${scope.topic}[${scope.partition}]@${message.offset} to ${dlt} after ${attempts} attempt(s): ${(error as Error).message}`,
+    );
+  }
+
+  /** Marks a message done: resolved for this session and due for the next offset commit. */
+  private done(scope: PartitionScope, item: Item): void {
+    scope.payload.resolveOffset(item.message.offset);
+    this.committer!.advance(scope.topic, scope.partition, (BigInt(item.message.offset) + 1n).toString());
+  }
+
+  /**
+   * Retries `work` while it fails with a transient (infrastructure) error, with capped exponential
+   * backoff and heartbeats, for as long as this partition is still ours.
+   */
+  private untilDone<T>(scope: PartitionScope, work: () => Promise<T>, transient = isTransient): Promise<T> {
+    return pRetry(
+      async () => {
+        if (!this.active(scope)) throw new Interrupted();
+        return work();
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: this.retryBackoffMs,
+        maxTimeout: this.maxBackoffMs,
+        randomize: true,
+        shouldRetry: ({ error }) => !(error instanceof Interrupted) && transient(error) && this.active(scope),
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          if (error instanceof Interrupted || !transient(error)) return;
+          this.log.warn(`${scope.topic}[${scope.partition}] waiting out: ${error.message} (try ${attemptNumber})`);
+          await scope.payload.heartbeat().catch(() => undefined);
+        },
+      },
+    ).catch((error: unknown) => {
+      if (!this.active(scope) && isTransient(error)) throw new Interrupted();
+      throw error;
+    });
+  }
+
+  private async pause(scope: PartitionScope, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (!this.active(scope)) throw new Interrupted();
+      await sleep(Math.min(1000, until - Date.now()));
+      await scope.payload.heartbeat().catch(() => undefined);
+    }
+  }
+
+  private active(scope: PartitionScope): boolean {
+    return !this.closing && scope.payload.isRunning() && !scope.payload.isStale();
+  }
+}
+
+/** A pattern is a message type (its topic comes from the contracts) or a topic name itself. */
+function topicOfPattern(pattern: string): string {
+  try {
+    return messageSpec(pattern, currentVersion(pattern)).topic;
+  } catch {
+    return pattern;
+  }
+}
+
+/** Nest's default RPC filter replaces errors with `{ status, message }`; refuse to guess. */
+function unwrapRpcError(error: unknown): unknown {
+  if (error instanceof Error) return error;
+  return new Error(
+    `handler failed with ${JSON.stringify(error)}; register RethrowRpcExceptionFilter so the original error reaches the transport`,
+  );
+}
