@@ -27,14 +27,20 @@ export type PaymentCharged = z.infer<typeof PaymentCharged>;
 /** Event: the charge was refused; nothing was charged. */
 export const PaymentDeclined = z.strictObject({
   orderId: OrderId,
-  reason: z.enum(['credit_limit_exceeded', 'customer_unknown']),
+  // order_cancelled: the order was compensated before this charge arrived (e.g. it was replayed
+  // from the dead-letter topic late); charging now would hold money for a cancelled order.
+  reason: z.enum(['credit_limit_exceeded', 'customer_unknown', 'order_cancelled']),
 });
 export type PaymentDeclined = z.infer<typeof PaymentDeclined>;
 
-/** Event: the charge `paymentId` was paid back in full. */
+/**
+ * Event: the charge `paymentId` was paid back in full. When nothing had been charged for the
+ * order (the saga compensates a charge whose reply never came), `amount` is 0 and `paymentId` is
+ * absent: the refund is still acknowledged, and a later charge for the order is declined.
+ */
 export const PaymentRefunded = z.strictObject({
   orderId: OrderId,
-  paymentId: z.string().min(1),
-  amount: Money,
+  paymentId: z.string().min(1).optional(),
+  amount: z.number().int().nonnegative(),
 });
 export type PaymentRefunded = z.infer<typeof PaymentRefunded>;

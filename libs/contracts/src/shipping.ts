@@ -26,13 +26,16 @@ export type ShipmentCreated = z.infer<typeof ShipmentCreated>;
 /** Event: the order cannot be shipped; no shipment was created. */
 export const ShipmentRefused = z.strictObject({
   orderId: OrderId,
-  reason: z.enum(['country_not_served']),
+  reason: z.enum(['country_not_served', 'order_cancelled']),
 });
 export type ShipmentRefused = z.infer<typeof ShipmentRefused>;
 
-/** Event: the shipment `shipmentId` was cancelled. */
+/**
+ * Event: the shipment `shipmentId` was cancelled. Without `shipmentId`, no shipment existed for
+ * the order; the cancellation is recorded so a late `CreateShipment` is refused.
+ */
 export const ShipmentCancelled = z.strictObject({
   orderId: OrderId,
-  shipmentId: z.string().min(1),
+  shipmentId: z.string().min(1).optional(),
 });
 export type ShipmentCancelled = z.infer<typeof ShipmentCancelled>;

@@ -1,0 +1,5 @@
+export { ServicePlatformModule, type ServicePlatformOptions } from './messaging.module.js';
+export { runService } from './run-service.js';
+export { HealthRegistry } from './health.js';
+export { OutboxRelayService } from './outbox-relay.service.js';
+export { CONFIG, PRISMA, type PrismaLike, type ServiceConfig } from './tokens.js';

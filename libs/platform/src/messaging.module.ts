@@ -1,0 +1,68 @@
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { ConfigError, loadConfig, type ServiceConfig } from '@order-saga/config';
+import { KafkaInboxTransport } from '@order-saga/consumer';
+import { Outbox, createKafka } from '@order-saga/outbox';
+import { LoggingModule } from '@order-saga/telemetry';
+import { HealthController, HealthRegistry } from './health.js';
+import { OutboxRelayService } from './outbox-relay.service.js';
+import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
+
+export interface ServicePlatformOptions {
+  /** The service's Prisma client class (an `@Injectable()` provider of the app). */
+  prisma: Provider & { provide?: unknown } | (new (...args: never[]) => PrismaLike);
+  /** Longest a handler transaction may stay open. */
+  transactionTimeoutMs?: number;
+}
+
+/**
+ * Everything a service needs around its domain code, in one import: validated configuration,
+ * JSON logs with trace and correlation ids, the outbox (enqueue + relay), the inbox transport for
+ * its message handlers, and `/health`.
+ */
+@Global()
+@Module({})
+export class ServicePlatformModule {
+  static forRoot(options: ServicePlatformOptions): DynamicModule {
+    const config = loadOrExit();
+    const prismaClass = options.prisma as new (...args: never[]) => PrismaLike;
+    return {
+      module: ServicePlatformModule,
+      imports: [LoggingModule.forRoot({ service: config.serviceName, level: config.logLevel })],
+      controllers: [HealthController],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        prismaClass,
+        { provide: PRISMA, useExisting: prismaClass },
+        { provide: Outbox, useValue: new Outbox({ topicPrefix: config.kafkaTopicPrefix }) },
+        OutboxRelayService,
+        HealthRegistry,
+        {
+          provide: KafkaInboxTransport,
+          inject: [CONFIG, PRISMA],
+          useFactory: (cfg: ServiceConfig, prisma: PrismaLike) =>
+            new KafkaInboxTransport({
+              consumerName: cfg.serviceName,
+              kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
+              topicPrefix: cfg.kafkaTopicPrefix,
+              transaction: (work) =>
+                prisma.$transaction(work, { maxWait: 10_000, timeout: options.transactionTimeoutMs ?? 30_000 }),
+              maxAttempts: cfg.consumerMaxAttempts,
+              retryBackoffMs: cfg.consumerRetryBackoffMs,
+            }),
+        },
+      ],
+      exports: [CONFIG, PRISMA, Outbox, HealthRegistry, KafkaInboxTransport, prismaClass],
+    };
+  }
+}
+
+/** A service with bad configuration stops at once with one line per variable, not a stack trace. */
+function loadOrExit(): ServiceConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+}

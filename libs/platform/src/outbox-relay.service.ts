@@ -1,0 +1,44 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { ServiceConfig } from '@order-saga/config';
+import { OutboxRelay, createKafka } from '@order-saga/outbox';
+import { CONFIG } from './tokens.js';
+
+/**
+ * Runs the outbox relay inside the service process. Every replica runs one; the advisory-lock
+ * election lets exactly one publish per database, and a standby takes over when it dies.
+ */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('OutboxRelay');
+  private readonly relay: OutboxRelay;
+
+  constructor(@Inject(CONFIG) config: ServiceConfig) {
+    const log = (level: 'log' | 'warn' | 'error') => (obj: object, msg?: string) =>
+      this.logger[level]({ msg, ...obj });
+    this.relay = new OutboxRelay({
+      databaseUrl: config.databaseUrl,
+      kafka: createKafka({ clientId: `${config.serviceName}-relay`, brokers: config.kafkaBrokers }),
+      batchSize: config.outboxRelayBatchSize,
+      compression: config.outboxRelayCompression,
+      pollIntervalMs: config.outboxRelayPollIntervalMs,
+      retentionHours: config.outboxRetentionHours,
+      logger: { info: log('log'), warn: log('warn'), error: log('error') },
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.relay.isLeader;
+  }
+
+  get published(): number {
+    return this.relay.publishedCount;
+  }
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
