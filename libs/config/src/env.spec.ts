@@ -84,7 +84,12 @@ describe('loadConfig', () => {
   });
 
   it('reports missing and invalid variables together rather than stopping at the first', () => {
-    const problems = problemsOf({ SERVICE_NAME: 'billing', HTTP_PORT: 'abc', LOG_LEVEL: 'loud', KAFKA_BROKERS: '' });
+    const problems = problemsOf({
+      SERVICE_NAME: 'billing',
+      HTTP_PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      KAFKA_BROKERS: '',
+    });
     expect(problems).toEqual([
       'SERVICE_NAME: invalid (got "billing"); expected one of order, payment, inventory, shipping, e.g. order',
       'DATABASE_URL: missing; expected a postgresql:// URL, e.g. postgresql://order@127.0.0.1:5432/order',
@@ -103,7 +108,9 @@ describe('loadConfig', () => {
 
   it('never echoes the database URL back, since it may hold a password', () => {
     const [problem] = problemsOf({ ...required, DATABASE_URL: 'mysql://root:hunter2@db/order' });
-    expect(problem).toBe('DATABASE_URL: invalid; expected a postgresql:// URL, e.g. postgresql://order@127.0.0.1:5432/order');
+    expect(problem).toBe(
+      'DATABASE_URL: invalid; expected a postgresql:// URL, e.g. postgresql://order@127.0.0.1:5432/order',
+    );
   });
 
   it.each([
@@ -126,7 +133,11 @@ describe('loadConfig', () => {
   ])('refuses %s=%s', (name, value) => {
     const problems = problemsOf({ ...required, [name]: value });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^${name}: invalid \\(got "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\); expected .+, e.g. .+$`));
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `^${name}: invalid \\(got "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\); expected .+, e.g. .+$`,
+      ),
+    );
   });
 
   it('accepts port 0 so tests can ask the OS for a free port', () => {
@@ -134,7 +145,9 @@ describe('loadConfig', () => {
   });
 
   it('accepts a postgres:// URL as well as postgresql://', () => {
-    expect(loadConfig({ ...required, DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
+    expect(loadConfig({ ...required, DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe(
+      'postgres://u@h/db',
+    );
   });
 });
 
@@ -171,8 +184,21 @@ describe('a service extending the shared environment', () => {
 
   it('documents its own variables after the shared ones', () => {
     expect(describeEnv(orderEnv).slice(-2)).toEqual([
-      { name: 'ORDER_MAX_ITEMS', required: false, default: '50', description: 'most items in one order', expected: 'an integer 1-100', example: '50' },
-      { name: 'PAYMENT_GATEWAY_URL', required: true, description: 'where charges go', expected: 'a URL', example: 'http://127.0.0.1:8080' },
+      {
+        name: 'ORDER_MAX_ITEMS',
+        required: false,
+        default: '50',
+        description: 'most items in one order',
+        expected: 'an integer 1-100',
+        example: '50',
+      },
+      {
+        name: 'PAYMENT_GATEWAY_URL',
+        required: true,
+        description: 'where charges go',
+        expected: 'a URL',
+        example: 'http://127.0.0.1:8080',
+      },
     ]);
   });
 

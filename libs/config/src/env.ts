@@ -39,11 +39,7 @@ export function envVar<S extends z.ZodType>(schema: S, doc: EnvDoc): S {
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   // Not z.coerce.number(): it accepts '', '1e3', ' 12 ' and '0x10', which are typos in an
   // environment file rather than numbers anyone meant.
-  return z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  return z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 }
 
 const hostPort = /^[A-Za-z0-9._-]+:(\d{1,5})$/;
@@ -158,12 +154,20 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 
   constructor(readonly problems: readonly string[]) {
-    super(`invalid environment (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`);
+    super(
+      `invalid environment (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
+    );
   }
 }
 
-function problemLine(name: string, raw: string | undefined, doc: EnvDoc | undefined, fallback: string): string {
-  const state = raw === undefined ? 'missing' : doc?.secret ? 'invalid' : `invalid (got ${JSON.stringify(raw)})`;
+function problemLine(
+  name: string,
+  raw: string | undefined,
+  doc: EnvDoc | undefined,
+  fallback: string,
+): string {
+  const state =
+    raw === undefined ? 'missing' : doc?.secret ? 'invalid' : `invalid (got ${JSON.stringify(raw)})`;
   const hint = doc ? `expected ${doc.expected}, e.g. ${doc.example}` : fallback;
   return `${name}: ${state}; ${hint}`;
 }

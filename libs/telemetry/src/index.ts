@@ -1,7 +1,20 @@
 export { currentMessageContext, runWithMessageContext, type MessageContext } from './correlation.js';
-export { CORRELATION_HEADER, LoggingModule, correlationFields, createLogger, type LoggerOptions } from './logger.js';
+export {
+  CORRELATION_HEADER,
+  LoggingModule,
+  correlationFields,
+  createLogger,
+  type LoggerOptions,
+} from './logger.js';
 export { meter } from './metrics.js';
-export { shutdownTelemetry, startTelemetry, traceExporterFromEnv, type SpanExporter, type SpanProcessor, type TelemetryOptions } from './sdk.js';
+export {
+  shutdownTelemetry,
+  startTelemetry,
+  traceExporterFromEnv,
+  type SpanExporter,
+  type SpanProcessor,
+  type TelemetryOptions,
+} from './sdk.js';
 export {
   contextFromTraceparent,
   currentTraceContext,

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Injectable, Module, type DynamicModule, type MiddlewareConsumer, type NestMiddleware, type NestModule } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
@@ -12,6 +19,8 @@ export interface LoggerOptions {
   service: string;
   /** pino level; defaults to `LOG_LEVEL`, then `info`. */
   level?: Level | 'silent';
+  /** Where lines go; stdout when absent. Tests pass a stream they can read. */
+  destination?: DestinationStream;
 }
 
 /** The header a caller may set to tie its request to its own logs; echoed on the response. */
@@ -50,10 +59,10 @@ function pinoOptions(options: LoggerOptions) {
 
 /**
  * A JSON logger (pino) for code outside Nest's DI (workers, CLIs, libs). Every line carries
- * `service` and {@link correlationFields}. `destination` defaults to stdout.
+ * `service` and {@link correlationFields}.
  */
-export function createLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
-  return destination ? pino(pinoOptions(options), destination) : pino(pinoOptions(options));
+export function createLogger(options: LoggerOptions): Logger {
+  return options.destination ? pino(pinoOptions(options), options.destination) : pino(pinoOptions(options));
 }
 
 // Caller-chosen ids land in every log line: bound their size and alphabet so a header cannot
@@ -90,15 +99,20 @@ export class LoggingModule implements NestModule {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            ...pinoOptions(options),
-            genReqId: (request, response) => {
-              const correlationId = correlationIdOf(request);
-              response.setHeader(CORRELATION_HEADER, correlationId);
-              return correlationId;
+          pinoHttp: [
+            {
+              ...pinoOptions(options),
+              genReqId: (request, response) => {
+                const correlationId = correlationIdOf(request);
+                response.setHeader(CORRELATION_HEADER, correlationId);
+                return correlationId;
+              },
+              quietReqLogger: true,
+              // pino-http logs request headers; credentials must not reach the log store.
+              redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
             },
-            quietReqLogger: true,
-          },
+            options.destination ?? pino.destination(1),
+          ],
         }),
       ],
     };

@@ -17,6 +17,12 @@ export function meter(name: string): Meter {
 export function metricReadersFromEnv(env: NodeJS.ProcessEnv): PrometheusExporter[] {
   const port = env['METRICS_PORT'];
   if (!port) return [];
-  if (!/^\d+$/.test(port) || Number(port) > 65535) throw new Error(`METRICS_PORT: invalid (got "${port}"); expected a port, e.g. 9464`);
-  return [new PrometheusExporter({ port: Number(port) })];
+  if (!/^\d+$/.test(port) || Number(port) > 65535)
+    throw new Error(`METRICS_PORT: invalid (got "${port}"); expected a port, e.g. 9464`);
+  return [
+    new PrometheusExporter({ port: Number(port) }, (error) => {
+      // A taken port must not kill the service, but nobody would notice missing metrics either.
+      if (error) console.error(`metrics: cannot serve /metrics on port ${port}:`, error);
+    }),
+  ];
 }

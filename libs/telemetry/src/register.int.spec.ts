@@ -18,11 +18,22 @@ interface Run {
 // A real `node --import @order-saga/telemetry/register` process: the ESM loader hook only
 // matters when Node itself loads the application, which an in-process test would not show.
 function runFixture(service: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', '@order-saga/telemetry/register', 'src/register.fixture.mjs'], {
-    cwd: libDir,
-    env: { ...process.env, OTEL_SERVICE_NAME: '', SERVICE_NAME: service, DATABASE_URL, OTEL_EXPORTER_OTLP_ENDPOINT: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', '@order-saga/telemetry/register', 'src/register.fixture.mjs'],
+    {
+      cwd: libDir,
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: '',
+        SERVICE_NAME: service,
+        DATABASE_URL,
+        OTEL_EXPORTER_OTLP_ENDPOINT: '',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const stdout: string[] = [];
   let stderr = '';
   const waiters: { text: string; resolve: () => void }[] = [];
@@ -43,23 +54,33 @@ function runFixture(service: string, env: Record<string, string>): Run {
   };
 }
 
-const ofService = (service: string) => (spans: readonly ReceivedSpan[]) => spans.filter((span) => span.service === service);
+const ofService = (service: string) => (spans: readonly ReceivedSpan[]) =>
+  spans.filter((span) => span.service === service);
 
 describe('node --import @order-saga/telemetry/register', () => {
   let receiver: OtlpReceiver;
 
   beforeAll(async () => {
     // The register hook runs as compiled JavaScript, exactly as services start it.
-    execFileSync(process.execPath, ['node_modules/typescript-native/bin/tsc', '-b', 'libs/telemetry'], { cwd: workspace, stdio: 'inherit' });
+    execFileSync(process.execPath, ['node_modules/typescript-native/bin/tsc', '-b', 'libs/telemetry'], {
+      cwd: workspace,
+      stdio: 'inherit',
+    });
     receiver = await startOtlpReceiver();
   });
 
   afterAll(() => receiver?.close());
 
   it('traces an ESM app: http server and client spans and a pg span, in one trace', async () => {
-    const run = runFixture('traced-app', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    const run = runFixture('traced-app', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
     await run.exit;
-    expect(JSON.parse(run.stdout[0]!)).toMatchObject({ one: 1, traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/) });
+    expect(JSON.parse(run.stdout[0]!)).toMatchObject({
+      one: 1,
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
+    });
 
     const spans = ofService('traced-app')(
       await receiver.waitForSpans((all) => ofService('traced-app')(all).length >= 3),
@@ -95,7 +116,10 @@ describe('node --import @order-saga/telemetry/register', () => {
 
   it('exports nothing without OTEL_EXPORTER_OTLP_ENDPOINT, yet still propagates trace context', async () => {
     // The SDK on its own would export to this per-signal endpoint; ours must not.
-    const run = runFixture('unexported-app', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.endpoint}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    const run = runFixture('unexported-app', {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.endpoint}/v1/traces`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
     await run.exit;
     expect(JSON.parse(run.stdout[0]!).traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     await new Promise((resolve) => setTimeout(resolve, 300));

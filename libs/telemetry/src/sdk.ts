@@ -26,14 +26,17 @@ export interface TelemetryOptions {
  */
 export function traceExporterFromEnv(env: NodeJS.ProcessEnv = process.env): SpanExporter | undefined {
   if (!env['OTEL_EXPORTER_OTLP_ENDPOINT']) return undefined;
-  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'] || 'http/protobuf';
+  const protocol =
+    env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'] || 'http/protobuf';
   switch (protocol) {
     case 'http/protobuf':
       return new OTLPProtoTraceExporter();
     case 'http/json':
       return new OTLPJsonTraceExporter();
     default:
-      throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: unsupported "${protocol}"; expected http/protobuf or http/json`);
+      throw new Error(
+        `OTEL_EXPORTER_OTLP_PROTOCOL: unsupported "${protocol}"; expected http/protobuf or http/json`,
+      );
   }
 }
 

@@ -48,7 +48,10 @@ async function runInSpan<T>(span: Span, fn: (span: Span) => Promise<T> | T): Pro
     return result;
   } catch (error) {
     span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
     throw error;
   } finally {
     span.end();
@@ -75,6 +78,12 @@ export function withConsumerSpan<T>(
 }
 
 /** Runs `fn` in an INTERNAL child span of the active one; same error handling as {@link withConsumerSpan}. */
-export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T): Promise<T> {
-  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, (span) => runInSpan(span, fn));
+export function withSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T> | T,
+): Promise<T> {
+  return trace
+    .getTracer(TRACER_NAME)
+    .startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, (span) => runInSpan(span, fn));
 }

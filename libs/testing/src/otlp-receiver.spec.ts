@@ -31,14 +31,21 @@ describe('OTLP receiver', () => {
 
   // The batch processor would hold spans for seconds; the tests export them now.
   const flush = () =>
-    ((trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as unknown as { forceFlush(): Promise<void> }).forceFlush();
+    (
+      (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as unknown as {
+        forceFlush(): Promise<void>;
+      }
+    ).forceFlush();
 
   it('receives exported spans with hex ids, parent links, kind, service and typed attributes', async () => {
     const parent = tracer.startSpan('place order', { kind: SpanKind.SERVER });
     const parentContext = trace.setSpan(context.active(), parent);
     const child = tracer.startSpan(
       'reserve stock',
-      { kind: SpanKind.PRODUCER, attributes: { 'order.id': 'o-1', 'order.items': 3, 'order.paid': false, 'order.skus': ['a', 'b'] } },
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'order.id': 'o-1', 'order.items': 3, 'order.paid': false, 'order.skus': ['a', 'b'] },
+      },
       parentContext,
     );
     child.end();
@@ -68,15 +75,17 @@ describe('OTLP receiver', () => {
       const waiting = receiver.waitForSpans((all) => all.some((span) => span.name === 'late span'), 5_000);
       tracer.startSpan('late span').end();
       await flush();
-      await expect(waiting).resolves.toEqual(expect.arrayContaining([expect.objectContaining({ name: 'late span' })]));
+      await expect(waiting).resolves.toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'late span' })]),
+      );
     });
 
     it('rejects after the timeout, naming the spans that did arrive', async () => {
       tracer.startSpan('unrelated span').end();
       await flush();
-      await expect(receiver.waitForSpans((all) => all.some((span) => span.name === 'never sent'), 200)).rejects.toThrow(
-        /did not arrive; received: .*receiver-spec\/unrelated span/,
-      );
+      await expect(
+        receiver.waitForSpans((all) => all.some((span) => span.name === 'never sent'), 200),
+      ).rejects.toThrow(/did not arrive; received: .*receiver-spec\/unrelated span/);
     });
   });
 

@@ -28,7 +28,10 @@ export interface OtlpReceiver {
    * Resolves with all spans received once `predicate` holds for them; rejects after `timeoutMs`
    * with the names of the spans that did arrive.
    */
-  waitForSpans(predicate: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  waitForSpans(
+    predicate: (spans: readonly ReceivedSpan[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<ReceivedSpan[]>;
   close(): Promise<void>;
 }
 
