@@ -34,6 +34,13 @@ describe('loadConfig', () => {
       outboxRetentionHours: 24,
       consumerMaxAttempts: 5,
       consumerRetryBackoffMs: 200,
+      metricsPort: undefined,
+      sagaStepTimeoutMs: 5000,
+      sagaStepMaxAttempts: 3,
+      sagaCompensationMaxAttempts: 5,
+      sagaCompensationBackoffMs: 1000,
+      orderMaxSagasInFlight: 2000,
+      orderMaxUnpublishedOutbox: 5000,
     });
   });
 
@@ -223,6 +230,13 @@ describe('ENV_VARIABLES', () => {
       ['OUTBOX_RETENTION_HOURS', false, '24'],
       ['CONSUMER_MAX_ATTEMPTS', false, '5'],
       ['CONSUMER_RETRY_BACKOFF_MS', false, '200'],
+      ['METRICS_PORT', false, undefined],
+      ['SAGA_STEP_TIMEOUT_MS', false, '5000'],
+      ['SAGA_STEP_MAX_ATTEMPTS', false, '3'],
+      ['SAGA_COMPENSATION_MAX_ATTEMPTS', false, '5'],
+      ['SAGA_COMPENSATION_BACKOFF_MS', false, '1000'],
+      ['ORDER_MAX_SAGAS_IN_FLIGHT', false, '2000'],
+      ['ORDER_MAX_UNPUBLISHED_OUTBOX', false, '5000'],
     ]);
   });
 

@@ -130,6 +130,41 @@ export const serviceEnv = z.object({
     expected: 'a non-negative integer (milliseconds)',
     example: '200',
   }),
+  METRICS_PORT: envVar(integer(1, 65535).optional(), {
+    description: 'port of the Prometheus /metrics endpoint; unset: no endpoint',
+    expected: 'a port number',
+    example: '9464',
+  }),
+  SAGA_STEP_TIMEOUT_MS: envVar(integer(1).default(5000), {
+    description: '(order) how long a participant has to answer a saga step before it is re-sent',
+    expected: 'a positive integer (milliseconds)',
+    example: '5000',
+  }),
+  SAGA_STEP_MAX_ATTEMPTS: envVar(integer(1).default(3), {
+    description: '(order) sends of a saga step before it counts as failed and the saga compensates',
+    expected: 'a positive integer',
+    example: '3',
+  }),
+  SAGA_COMPENSATION_MAX_ATTEMPTS: envVar(integer(1).default(5), {
+    description: '(order) sends of a compensation before the saga ends in COMPENSATION_FAILED',
+    expected: 'a positive integer',
+    example: '5',
+  }),
+  SAGA_COMPENSATION_BACKOFF_MS: envVar(integer(0).default(1000), {
+    description: '(order) first extra wait before a compensation is re-sent; it doubles per attempt',
+    expected: 'a non-negative integer (milliseconds)',
+    example: '1000',
+  }),
+  ORDER_MAX_SAGAS_IN_FLIGHT: envVar(integer(1).default(2000), {
+    description: '(order) POST /orders answers 429 while more sagas than this are running',
+    expected: 'a positive integer',
+    example: '2000',
+  }),
+  ORDER_MAX_UNPUBLISHED_OUTBOX: envVar(integer(1).default(5000), {
+    description: "(order) POST /orders answers 429 while the order service's outbox holds more unpublished rows",
+    expected: 'a positive integer',
+    example: '5000',
+  }),
 });
 
 /** An object schema whose keys are environment variable names. */
