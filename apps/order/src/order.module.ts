@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CONFIG, ServicePlatformModule, type ServiceConfig } from '@order-saga/platform';
+import { PrismaService } from './infra/prisma.service.js';
+import { PrismaSagaStore } from './infra/prisma-saga.store.js';
+import { RecordReplyHandler } from './saga/record-reply.handler.js';
+import { SagaDeadlineTimer } from './saga/saga-deadline.timer.js';
+import { SagaListener } from './saga/saga.listener.js';
+import { SagaRunner } from './saga/saga-runner.js';
+import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
+
+@Module({
+  imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
+  controllers: [SagaListener],
+  providers: [
+    PrismaSagaStore,
+    SagaRunner,
+    RecordReplyHandler,
+    SagaDeadlineTimer,
+    { provide: SAGA_POLICY, inject: [CONFIG], useFactory: (config: ServiceConfig) => sagaPolicyFrom(config) },
+  ],
+})
+export class OrderModule {}

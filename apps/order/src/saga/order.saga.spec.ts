@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { advance, onDeadline, startSaga, type OrderSaga, type Reply, type SagaPolicy, type Send } from './order.saga.js';
+
+const policy: SagaPolicy = { stepTimeoutMs: 1000, stepMaxAttempts: 3, compensationMaxAttempts: 3, compensationBackoffMs: 500 };
+const now = new Date('2026-11-22T12:00:00Z');
+const later = (ms: number) => new Date(now.getTime() + ms);
+const orderId = '0196a0c4-0000-7000-8000-000000000001';
+const data = {
+  customerId: 'alice',
+  total: 3500,
+  items: [
+    { sku: 'widget', quantity: 1 },
+    { sku: 'gadget', quantity: 1 },
+  ],
+  address: { country: 'FR', city: 'Paris', line1: '1 rue de Rivoli' },
+};
+
+function aSaga(overrides: Partial<OrderSaga> = {}): OrderSaga {
+  return { ...startSaga(orderId, data, now, policy).saga, ...overrides };
+}
+const reply = <T extends Reply['type']>(type: T, payload: Omit<Extract<Reply, { type: T }>['payload'], 'orderId'>) =>
+  ({ type, payload: { orderId, ...payload } }) as Reply;
+const types = (send: Send[]) => send.map((m) => m.type);
+
+describe('order saga: the happy path', () => {
+  it('announces the order and asks for stock when it starts', () => {
+    const { saga, send } = startSaga(orderId, data, now, policy);
+    expect(saga.status).toBe('RESERVING');
+    expect(saga.deadlineAt).toEqual(later(1000));
+    expect(types(send)).toEqual(['OrderPlaced', 'ReserveStock']);
+  });
+
+  it('charges the order total once stock is reserved', () => {
+    const { saga, send } = advance(aSaga(), reply('StockReserved', { items: data.items }), now, policy);
+    expect(saga.status).toBe('CHARGING');
+    expect(send).toEqual([{ type: 'ChargePayment', payload: { orderId, customerId: 'alice', amount: 3500 } }]);
+  });
+
+  it('asks for a shipment to the order address once paid', () => {
+    const { saga, send } = advance(aSaga({ status: 'CHARGING' }), reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy);
+    expect(saga.status).toBe('SHIPPING');
+    expect(send).toEqual([{ type: 'CreateShipment', payload: { orderId, address: data.address, items: data.items } }]);
+  });
+
+  it('confirms the order once the shipment exists, and stops the clock', () => {
+    const { saga, send } = advance(aSaga({ status: 'SHIPPING' }), reply('ShipmentCreated', { shipmentId: 's1' }), now, policy);
+    expect(saga.status).toBe('CONFIRMED');
+    expect(saga.deadlineAt).toBeNull();
+    expect(types(send)).toEqual(['OrderConfirmed']);
+  });
+});
+
+describe('order saga: failures', () => {
+  it('rejects without compensating when stock is unavailable: nothing was taken', () => {
+    const { saga, send } = advance(aSaga(), reply('StockUnavailable', { reason: 'out_of_stock', sku: 'last-one' }), now, policy);
+    expect(saga.status).toBe('REJECTED');
+    expect(saga.reason).toBe('out_of_stock: last-one');
+    expect(types(send)).toEqual(['OrderRejected']);
+  });
+
+  it('releases the stock when payment is declined', () => {
+    const { saga, send } = advance(aSaga({ status: 'CHARGING' }), reply('PaymentDeclined', { reason: 'credit_limit_exceeded' }), now, policy);
+    expect(saga.status).toBe('COMPENSATING');
+    expect(saga.pending).toEqual(['stock']);
+    expect(types(send)).toEqual(['ReleaseStock']);
+  });
+
+  it('refunds and releases when the shipment is refused', () => {
+    const { saga, send } = advance(aSaga({ status: 'SHIPPING' }), reply('ShipmentRefused', { reason: 'country_not_served' }), now, policy);
+    expect(saga.status).toBe('COMPENSATING');
+    expect(types(send)).toEqual(['RefundPayment', 'ReleaseStock']);
+  });
+
+  it('is cancelled, with the reason, once every compensation is acknowledged', () => {
+    const compensating = aSaga({ status: 'COMPENSATING', pending: ['payment', 'stock'], reason: 'country_not_served' });
+    const refunded = advance(compensating, reply('PaymentRefunded', { paymentId: 'p1', amount: 3500 }), now, policy);
+    expect(refunded.saga.status).toBe('COMPENSATING');
+    const released = advance(refunded.saga, reply('StockReleased', {}), now, policy);
+    expect(released.saga.status).toBe('CANCELLED');
+    expect(released.saga.reason).toBe('country_not_served');
+    expect(released.send).toEqual([{ type: 'OrderCancelled', payload: { orderId, reason: 'country_not_served' } }]);
+  });
+});
+
+describe('order saga: deadlines', () => {
+  it('re-sends a step whose reply is late, with a new deadline', () => {
+    const { saga, send } = onDeadline(aSaga({ status: 'CHARGING' }), later(1000), policy);
+    expect(saga.status).toBe('CHARGING');
+    expect(saga.attempt).toBe(2);
+    expect(saga.deadlineAt).toEqual(later(2000));
+    expect(types(send)).toEqual(['ChargePayment']);
+  });
+
+  it('after the last attempt, compensates everything the step and the ones before may have done', () => {
+    const { saga, send } = onDeadline(aSaga({ status: 'CHARGING', attempt: 3 }), later(3000), policy);
+    expect(saga.status).toBe('COMPENSATING');
+    expect(saga.reason).toMatch(/charge-payment timed out/);
+    expect(types(send)).toEqual(['RefundPayment', 'ReleaseStock']);
+  });
+
+  it('a shipping step that never answers cancels the shipment too', () => {
+    const { send } = onDeadline(aSaga({ status: 'SHIPPING', attempt: 3 }), later(3000), policy);
+    expect(types(send)).toEqual(['CancelShipment', 'RefundPayment', 'ReleaseStock']);
+  });
+
+  it('re-sends unanswered compensations with a growing wait', () => {
+    const compensating = aSaga({ status: 'COMPENSATING', attempt: 1, pending: ['stock'], reason: 'x' });
+    const first = onDeadline(compensating, now, policy);
+    expect(types(first.send)).toEqual(['ReleaseStock']);
+    expect(first.saga.deadlineAt).toEqual(later(1000 + 500));
+    const second = onDeadline(first.saga, now, policy);
+    expect(second.saga.deadlineAt).toEqual(later(1000 + 1000));
+  });
+
+  it('ends in COMPENSATION_FAILED, visibly, when a compensation keeps going unanswered', () => {
+    const { saga, send } = onDeadline(aSaga({ status: 'COMPENSATING', attempt: 3, pending: ['payment'], reason: 'x' }), now, policy);
+    expect(saga.status).toBe('COMPENSATION_FAILED');
+    expect(saga.deadlineAt).toBeNull();
+    expect(send).toEqual([
+      { type: 'OrderCompensationFailed', payload: { orderId, step: 'RefundPayment', reason: expect.stringMatching(/RefundPayment unanswered after 3 attempts/) } },
+    ]);
+  });
+
+  it('does nothing for an ended saga whose deadline fired', () => {
+    const { saga, send } = onDeadline(aSaga({ status: 'CONFIRMED', deadlineAt: now }), now, policy);
+    expect(send).toEqual([]);
+    expect(saga.deadlineAt).toBeNull();
+  });
+});
+
+describe('order saga: late and duplicate replies', () => {
+  it('refunds a charge that succeeded after the saga was cancelled without it', () => {
+    const cancelled = aSaga({ status: 'CANCELLED', compensated: ['stock'], reason: 'credit' });
+    const { send } = advance(cancelled, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy);
+    expect(types(send)).toEqual(['RefundPayment']);
+  });
+
+  it('does not refund twice when the refund is already on its way', () => {
+    const compensating = aSaga({ status: 'COMPENSATING', pending: ['payment', 'stock'] });
+    expect(advance(compensating, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send).toEqual([]);
+  });
+
+  it('adds a late reservation to the compensations still awaited', () => {
+    const compensating = aSaga({ status: 'COMPENSATING', pending: ['payment'] });
+    const { saga, send } = advance(compensating, reply('StockReserved', { items: data.items }), now, policy);
+    expect(types(send)).toEqual(['ReleaseStock']);
+    expect(saga.pending).toEqual(['payment', 'stock']);
+  });
+
+  it('ignores a duplicate reply to a step already passed', () => {
+    const charging = aSaga({ status: 'CHARGING' });
+    const { saga, send } = advance(charging, reply('StockReserved', { items: data.items }), now, policy);
+    expect(saga).toBe(charging);
+    expect(send).toEqual([]);
+  });
+
+  it('never compensates a confirmed order', () => {
+    const confirmed = aSaga({ status: 'CONFIRMED' });
+    expect(advance(confirmed, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send).toEqual([]);
+  });
+});

@@ -1,0 +1,284 @@
+import type { MessageType, PayloadOf } from '@order-saga/contracts';
+
+/**
+ * The order saga as its diagram, and nothing else: pure functions from (state, reply or deadline)
+ * to (next state, messages to send, steps to record). No Nest, Prisma or Kafka here; the listener
+ * and the deadline timer load the state, call these, and save the result with the messages in one
+ * transaction.
+ *
+ *   RESERVING ──StockReserved──▶ CHARGING ──PaymentCharged──▶ SHIPPING ──ShipmentCreated──▶ CONFIRMED
+ *      │ StockUnavailable            │ PaymentDeclined             │ ShipmentRefused
+ *      ▼                             ▼                             ▼
+ *   REJECTED                  COMPENSATING (release stock)  COMPENSATING (refund, release)
+ *                                    │ every compensation acknowledged ──▶ CANCELLED
+ *                                    │ a compensation unanswered after its retries ──▶ COMPENSATION_FAILED
+ *
+ * A step without a reply by its deadline is re-sent (participants are idempotent per order);
+ * after the last attempt it counts as failed and everything it may have done is compensated.
+ */
+
+export type ForwardStatus = 'RESERVING' | 'CHARGING' | 'SHIPPING';
+export type TerminalStatus = 'CONFIRMED' | 'REJECTED' | 'CANCELLED' | 'COMPENSATION_FAILED';
+export type SagaStatus = ForwardStatus | 'COMPENSATING' | TerminalStatus;
+export type Participant = 'stock' | 'payment' | 'shipment';
+
+export const terminalStatuses: readonly TerminalStatus[] = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
+
+export interface OrderData {
+  customerId: string;
+  total: number;
+  items: { sku: string; quantity: number }[];
+  address: { country: string; city: string; line1: string };
+}
+
+export interface OrderSaga {
+  orderId: string;
+  status: SagaStatus;
+  /** Attempt of the current step (forward) or compensation round. */
+  attempt: number;
+  deadlineAt: Date | null;
+  /** Compensations sent and not yet acknowledged. */
+  pending: Participant[];
+  /** Compensations acknowledged. */
+  compensated: Participant[];
+  reason: string | null;
+  data: OrderData;
+}
+
+/** A message to send through the outbox. */
+export interface Send {
+  type: MessageType;
+  payload: unknown;
+}
+
+/** A line of the order's history (GET /orders/:id). */
+export interface Step {
+  name: string;
+  outcome: string;
+  detail?: string;
+}
+
+export interface Decision {
+  saga: OrderSaga;
+  send: Send[];
+  steps: Step[];
+}
+
+export interface SagaPolicy {
+  /** How long a participant has to answer a step. */
+  stepTimeoutMs: number;
+  /** Sends of a forward step (first + retries) before it counts as failed. */
+  stepMaxAttempts: number;
+  /** Sends of a compensation round before the saga gives up as COMPENSATION_FAILED. */
+  compensationMaxAttempts: number;
+  /** First wait before re-sending a compensation; doubles per attempt. */
+  compensationBackoffMs: number;
+}
+
+export type Reply =
+  | { type: 'StockReserved'; payload: PayloadOf<'StockReserved'> }
+  | { type: 'StockUnavailable'; payload: PayloadOf<'StockUnavailable'> }
+  | { type: 'StockReleased'; payload: PayloadOf<'StockReleased'> }
+  | { type: 'PaymentCharged'; payload: PayloadOf<'PaymentCharged'> }
+  | { type: 'PaymentDeclined'; payload: PayloadOf<'PaymentDeclined'> }
+  | { type: 'PaymentRefunded'; payload: PayloadOf<'PaymentRefunded'> }
+  | { type: 'ShipmentCreated'; payload: PayloadOf<'ShipmentCreated'> }
+  | { type: 'ShipmentRefused'; payload: PayloadOf<'ShipmentRefused'> }
+  | { type: 'ShipmentCancelled'; payload: PayloadOf<'ShipmentCancelled'> };
+export type ReplyType = Reply['type'];
+type PayloadOfReply<T extends ReplyType> = Extract<Reply, { type: T }>['payload'];
+
+// Commands, built from the saga's data. Every one is keyed by the order id (its payload's orderId).
+const reserveStock = (s: OrderSaga): Send => ({ type: 'ReserveStock', payload: { orderId: s.orderId, items: s.data.items } });
+const chargePayment = (s: OrderSaga): Send => ({
+  type: 'ChargePayment',
+  payload: { orderId: s.orderId, customerId: s.data.customerId, amount: s.data.total },
+});
+const createShipment = (s: OrderSaga): Send => ({
+  type: 'CreateShipment',
+  payload: { orderId: s.orderId, address: s.data.address, items: s.data.items },
+});
+const compensation: Record<Participant, { type: MessageType; make: (s: OrderSaga, reason: string) => Send }> = {
+  shipment: { type: 'CancelShipment', make: (s, reason) => ({ type: 'CancelShipment', payload: { orderId: s.orderId, reason } }) },
+  payment: { type: 'RefundPayment', make: (s, reason) => ({ type: 'RefundPayment', payload: { orderId: s.orderId, reason } }) },
+  stock: { type: 'ReleaseStock', make: (s, reason) => ({ type: 'ReleaseStock', payload: { orderId: s.orderId, reason } }) },
+};
+
+/** The forward step of each status: what to (re-)send, and what may have been taken by then. */
+const forward: Record<ForwardStatus, { step: string; send: (s: OrderSaga) => Send; mayHaveTaken: Participant[] }> = {
+  RESERVING: { step: 'reserve-stock', send: reserveStock, mayHaveTaken: ['stock'] },
+  CHARGING: { step: 'charge-payment', send: chargePayment, mayHaveTaken: ['payment', 'stock'] },
+  SHIPPING: { step: 'create-shipment', send: createShipment, mayHaveTaken: ['shipment', 'payment', 'stock'] },
+};
+
+type Transition<T extends ReplyType> = (s: OrderSaga, reply: PayloadOfReply<T>, now: Date, policy: SagaPolicy) => Decision;
+type Transitions = { [S in SagaStatus]?: { [T in ReplyType]?: Transition<T> } };
+
+/** Which reply moves the saga where, per status. A reply not listed here is handled by {@link advance}. */
+export const orderSaga: Transitions = {
+  RESERVING: {
+    StockReserved: (s, _, now, p) => proceed(s, 'CHARGING', now, p, { name: 'reserve-stock', outcome: 'reserved' }),
+    StockUnavailable: (s, e) => finish(s, 'REJECTED', `${e.reason}: ${e.sku}`, { name: 'reserve-stock', outcome: 'unavailable', detail: `${e.reason}: ${e.sku}` }),
+  },
+  CHARGING: {
+    PaymentCharged: (s, _, now, p) => proceed(s, 'SHIPPING', now, p, { name: 'charge-payment', outcome: 'charged' }),
+    PaymentDeclined: (s, e, now, p) => compensate(s, e.reason, ['stock'], now, p, { name: 'charge-payment', outcome: 'declined', detail: e.reason }),
+  },
+  SHIPPING: {
+    ShipmentCreated: (s) => finish(s, 'CONFIRMED', null, { name: 'create-shipment', outcome: 'created' }),
+    ShipmentRefused: (s, e, now, p) =>
+      compensate(s, e.reason, ['payment', 'stock'], now, p, { name: 'create-shipment', outcome: 'refused', detail: e.reason }),
+  },
+  COMPENSATING: {
+    StockReleased: (s) => acknowledged(s, 'stock'),
+    PaymentRefunded: (s) => acknowledged(s, 'payment'),
+    ShipmentCancelled: (s) => acknowledged(s, 'shipment'),
+  },
+};
+
+/** Starts the saga for a placed order: announce it, and ask for the stock. */
+export function startSaga(orderId: string, data: OrderData, now: Date, policy: SagaPolicy): Decision {
+  const saga: OrderSaga = {
+    orderId,
+    status: 'RESERVING',
+    attempt: 1,
+    deadlineAt: after(now, policy.stepTimeoutMs),
+    pending: [],
+    compensated: [],
+    reason: null,
+    data,
+  };
+  return {
+    saga,
+    send: [
+      { type: 'OrderPlaced', payload: { orderId, customerId: data.customerId, items: data.items, total: data.total, shippingAddress: data.address } },
+      reserveStock(saga),
+    ],
+    steps: [{ name: 'reserve-stock', outcome: 'requested' }],
+  };
+}
+
+/** Applies a participant's reply. */
+export function advance(saga: OrderSaga, reply: Reply, now: Date, policy: SagaPolicy): Decision {
+  const transition = orderSaga[saga.status]?.[reply.type] as Transition<ReplyType> | undefined;
+  if (transition) return transition(saga, reply.payload, now, policy);
+  const lateSuccess = lateSuccessOf[reply.type];
+  if (lateSuccess) return undoLateSuccess(saga, lateSuccess);
+  // A duplicate or out-of-date reply (e.g. a re-sent command answered twice): nothing to do.
+  return { saga, send: [], steps: [] };
+}
+
+/** What happens when the current step's deadline passes without a reply. */
+export function onDeadline(saga: OrderSaga, now: Date, policy: SagaPolicy): Decision {
+  if (saga.status === 'COMPENSATING') return retryCompensations(saga, now, policy);
+  if (!(saga.status in forward)) return { saga: { ...saga, deadlineAt: null }, send: [], steps: [] };
+  const step = forward[saga.status as ForwardStatus];
+  if (saga.attempt < policy.stepMaxAttempts) {
+    return {
+      saga: { ...saga, attempt: saga.attempt + 1, deadlineAt: after(now, policy.stepTimeoutMs) },
+      send: [step.send(saga)],
+      steps: [{ name: step.step, outcome: 'retried', detail: `no reply in ${policy.stepTimeoutMs} ms; attempt ${saga.attempt + 1}` }],
+    };
+  }
+  // Unknown whether the participant acted: undo everything it and the steps before may have done.
+  // A participant that never acted acknowledges the compensation as a no-op.
+  const reason = `${step.step} timed out after ${saga.attempt} attempts`;
+  return compensate(saga, reason, step.mayHaveTaken, now, policy, { name: step.step, outcome: 'timed-out', detail: reason });
+}
+
+function proceed(s: OrderSaga, next: ForwardStatus, now: Date, policy: SagaPolicy, done: Step): Decision {
+  const saga: OrderSaga = { ...s, status: next, attempt: 1, deadlineAt: after(now, policy.stepTimeoutMs) };
+  return {
+    saga,
+    send: [forward[next].send(saga)],
+    steps: [done, { name: forward[next].step, outcome: 'requested' }],
+  };
+}
+
+function finish(s: OrderSaga, status: 'CONFIRMED' | 'REJECTED', reason: string | null, done: Step): Decision {
+  const event: Send =
+    status === 'CONFIRMED'
+      ? { type: 'OrderConfirmed', payload: { orderId: s.orderId } }
+      : { type: 'OrderRejected', payload: { orderId: s.orderId, reason: reason ?? 'rejected' } };
+  return { saga: { ...s, status, reason, deadlineAt: null }, send: [event], steps: [done, { name: 'order', outcome: status.toLowerCase() }] };
+}
+
+function compensate(s: OrderSaga, reason: string, undo: Participant[], now: Date, policy: SagaPolicy, done: Step): Decision {
+  const saga: OrderSaga = {
+    ...s,
+    status: 'COMPENSATING',
+    reason,
+    attempt: 1,
+    pending: undo,
+    deadlineAt: after(now, policy.stepTimeoutMs),
+  };
+  return {
+    saga,
+    send: undo.map((p) => compensation[p].make(saga, reason)),
+    steps: [done, ...undo.map((p) => ({ name: compensation[p].type, outcome: 'requested' }))],
+  };
+}
+
+function acknowledged(s: OrderSaga, participant: Participant): Decision {
+  if (!s.pending.includes(participant)) return { saga: s, send: [], steps: [] };
+  const pending = s.pending.filter((p) => p !== participant);
+  const compensated = [...s.compensated, participant];
+  const step = { name: compensation[participant].type, outcome: 'done' };
+  if (pending.length > 0) return { saga: { ...s, pending, compensated }, send: [], steps: [step] };
+  const reason = s.reason ?? 'cancelled';
+  return {
+    saga: { ...s, pending, compensated, status: 'CANCELLED', deadlineAt: null },
+    send: [{ type: 'OrderCancelled', payload: { orderId: s.orderId, reason } }],
+    steps: [step, { name: 'order', outcome: 'cancelled', detail: reason }],
+  };
+}
+
+function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decision {
+  if (s.attempt >= policy.compensationMaxAttempts) {
+    const failed = s.pending.map((p) => compensation[p].type);
+    const reason = `${failed.join(', ')} unanswered after ${s.attempt} attempts (${s.reason ?? 'compensating'})`;
+    return {
+      saga: { ...s, status: 'COMPENSATION_FAILED', deadlineAt: null },
+      send: [{ type: 'OrderCompensationFailed', payload: { orderId: s.orderId, step: failed[0] ?? 'ReleaseStock', reason } }],
+      steps: [{ name: 'order', outcome: 'compensation-failed', detail: reason }],
+    };
+  }
+  // Capped doubling: the first retries come quickly, later ones leave a struggling participant room.
+  const wait = Math.min(policy.compensationBackoffMs * 2 ** (s.attempt - 1), 60_000);
+  return {
+    saga: { ...s, attempt: s.attempt + 1, deadlineAt: after(now, policy.stepTimeoutMs + wait) },
+    send: s.pending.map((p) => compensation[p].make(s, s.reason ?? 'compensating')),
+    steps: s.pending.map((p) => ({ name: compensation[p].type, outcome: 'retried', detail: `attempt ${s.attempt + 1}` })),
+  };
+}
+
+const lateSuccessOf: Partial<Record<ReplyType, Participant>> = {
+  StockReserved: 'stock',
+  PaymentCharged: 'payment',
+  ShipmentCreated: 'shipment',
+};
+
+/**
+ * A participant succeeded after the saga stopped waiting for it (e.g. the charge went through after
+ * its deadline). Whatever it took must be given back: unless its compensation is already on its way
+ * or done, send it now, even if the saga has ended.
+ */
+function undoLateSuccess(s: OrderSaga, participant: Participant): Decision {
+  // While the saga moves forward, a repeated success of an earlier step is a duplicate answer to a
+  // re-sent command: the step's result is being kept, not abandoned.
+  const keeping = s.status === 'CONFIRMED' || s.status in forward;
+  if (keeping || s.pending.includes(participant) || s.compensated.includes(participant)) {
+    return { saga: s, send: [], steps: [] };
+  }
+  const reason = `late ${participant} success after the saga ${s.status === 'COMPENSATING' ? 'began compensating' : 'ended'}`;
+  const stillCompensating = s.status === 'COMPENSATING';
+  return {
+    saga: stillCompensating ? { ...s, pending: [...s.pending, participant] } : s,
+    send: [compensation[participant].make(s, reason)],
+    steps: [{ name: compensation[participant].type, outcome: 'requested', detail: reason }],
+  };
+}
+
+function after(now: Date, ms: number): Date {
+  return new Date(now.getTime() + ms);
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PermanentError } from '@order-saga/consumer';
+import { meter } from '@order-saga/telemetry';
+import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
+import type { Tx } from '../infra/prisma.service.js';
+import { terminalStatuses, type Decision, type OrderSaga, type SagaPolicy } from './order.saga.js';
+import { SAGA_POLICY } from './saga-policy.js';
+
+const sagaMeter = meter('order-saga');
+const compensationFailed = sagaMeter.createCounter('saga_compensation_failed_total', {
+  description: 'Sagas that ended in COMPENSATION_FAILED: a person must finish undoing them',
+});
+const sagasEnded = sagaMeter.createCounter('saga_ended_total', { description: 'Sagas that reached a terminal status, by status' });
+
+/**
+ * The one way a saga moves: lock it, decide with a pure function, save the decision with its
+ * messages, in the caller's transaction. Used by the reply listener and the deadline timer alike.
+ */
+@Injectable()
+export class SagaRunner {
+  private readonly logger = new Logger('OrderSaga');
+
+  constructor(
+    private readonly store: PrismaSagaStore,
+    @Inject(SAGA_POLICY) readonly policy: SagaPolicy,
+  ) {}
+
+  async run(orderId: string, tx: Tx, decide: (saga: OrderSaga) => Decision): Promise<Decision | undefined> {
+    const saga = await this.store.load(orderId, tx);
+    // A reply for an order this service never placed cannot be applied, now or later.
+    if (!saga) throw new PermanentError(`no saga for order ${orderId}`);
+    const decision = decide(saga);
+    await this.store.apply(saga, decision, tx);
+    this.report(saga, decision);
+    return decision;
+  }
+
+  private report(before: OrderSaga, { saga, steps }: Decision): void {
+    for (const step of steps) this.logger.log({ orderId: saga.orderId, step: step.name, outcome: step.outcome, detail: step.detail });
+    if (saga.status === before.status || !(terminalStatuses as readonly string[]).includes(saga.status)) return;
+    sagasEnded.add(1, { status: saga.status });
+    if (saga.status === 'COMPENSATION_FAILED') {
+      compensationFailed.add(1);
+      // The correlation id is in every log line through the message context.
+      this.logger.error({ orderId: saga.orderId, pending: saga.pending, reason: saga.reason }, 'saga ended in COMPENSATION_FAILED: needs a person');
+    } else {
+      this.logger.log({ orderId: saga.orderId, status: saga.status, reason: saga.reason }, `saga ended ${saga.status}`);
+    }
+  }
+}
