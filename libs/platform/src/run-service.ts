@@ -23,7 +23,9 @@ export async function runService(
   const config = app.get<ServiceConfig>(CONFIG);
   const microservice = app.connectMicroservice<MicroserviceOptions>(
     { strategy: app.get(KafkaInboxTransport) },
-    { inheritAppConfig: false },
+    // Deferred so the filter below is in place before Nest wraps the handlers; registered later, it
+    // would be ignored and handler errors would reach the transport as anonymous objects.
+    { inheritAppConfig: false, deferInitialization: true },
   );
   microservice.useGlobalFilters(new RethrowRpcExceptionFilter());
   await app.startAllMicroservices();

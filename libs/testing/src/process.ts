@@ -13,11 +13,13 @@ export class TestProcess {
     readonly name: string,
     private readonly script: string,
     private readonly env: Record<string, string>,
+    private readonly options: { nodeArgs?: string[]; cwd?: string } = {},
   ) {}
 
   start(): this {
     this.output = '';
-    const child = spawn(process.execPath, ['--enable-source-maps', this.script], {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...(this.options.nodeArgs ?? []), this.script], {
+      cwd: this.options.cwd,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,29 @@
+import { Controller } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { HandleMessage, type InboxContext } from '@order-saga/consumer';
+import type { OrderConfirmed, ReleaseStock, ReserveStock } from '@order-saga/contracts';
+import { CommitStockCommand } from './commit-stock/commit-stock.handler.js';
+import type { Tx } from './infra/prisma.service.js';
+import { ReleaseStockCommand } from './release-stock/release-stock.handler.js';
+import { ReserveStockCommand } from './reserve-stock/reserve-stock.handler.js';
+
+/** Translates each message the inventory service consumes into its in-process command. */
+@Controller()
+export class InventoryMessages {
+  constructor(private readonly commands: CommandBus) {}
+
+  @HandleMessage('ReserveStock')
+  async reserveStock(command: ReserveStock, ctx: InboxContext<Tx>): Promise<void> {
+    await this.commands.execute(new ReserveStockCommand(command, ctx.tx));
+  }
+
+  @HandleMessage('ReleaseStock')
+  async releaseStock(command: ReleaseStock, ctx: InboxContext<Tx>): Promise<void> {
+    await this.commands.execute(new ReleaseStockCommand(command, ctx.tx));
+  }
+
+  @HandleMessage('OrderConfirmed')
+  async orderConfirmed(event: OrderConfirmed, ctx: InboxContext<Tx>): Promise<void> {
+    await this.commands.execute(new CommitStockCommand(event, ctx.tx));
+  }
+}
