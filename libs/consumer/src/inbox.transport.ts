@@ -152,7 +152,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.consumer = kafka.consumer({
-      groupId: consumerName,
+      // The topic prefix names an environment (tests, a developer's sandbox): groups must not span
+      // environments, or a member would be handed partitions of topics it does not read.
+      groupId: `${this.options.topicPrefix ?? ''}${consumerName}`,
       allowAutoTopicCreation: false,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
@@ -295,7 +297,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
 
   private async invoke(scope: PartitionScope, item: Item, tx: Tx, attempt: number): Promise<void> {
     const envelope = item.envelope!;
-    const handler = this.getHandlerByPattern(item.pattern!)!;
+    const handler = this.messageHandlers.get(item.pattern!)!;
     const context = new InboxContext<Tx>([tx, envelope, scope.topic, scope.partition, item.message.offset, attempt]);
     await withConsumerSpan(
       `${scope.topic} process`,
@@ -321,6 +323,16 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
                 throw unwrapRpcError(error);
               },
             );
+            // One line per applied message, inside its message context: it carries the correlation
+            // id, so one order can be followed through every service's log.
+            this.log.log({
+              msg: `handled ${envelope.type}`,
+              messageId: envelope.messageId,
+              aggregateId: envelope.aggregateId,
+              topic: scope.topic,
+              offset: item.message.offset,
+              attempt,
+            });
           },
         ),
     );

@@ -5,3 +5,4 @@ export { RethrowRpcExceptionFilter } from './rethrow-rpc.filter.js';
 export { PermanentError, TransientError, isTransient } from './errors.js';
 export { DLT_HEADERS, REPLAYED_FROM_HEADER } from './dead-letter.js';
 export { readDeadLetters, replayDeadLetters, type DeadLetterRecord, type DeadLetterFilter } from './dead-letter-store.js';
+export { PgTx, pgTransaction } from './pg-transaction.js';

@@ -160,46 +160,74 @@ export class OutboxRelay {
     this.producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
 
-    while (!this.stopping) {
-      if (broken) throw broken;
-      const sent = await this.publishBatch(client, this.producer);
-      if (sent === this.batchSize) continue;
-      await this.purgeIfDue(client);
-      if (sent === 0) await this.idle(this.pollIntervalMs);
+    await this.pump(client, this.producer, () => broken);
+  }
+
+  /**
+   * Publishes in a pipeline: batch N+1 is claimed while N is in flight, and N is marked while N+1 is
+   * in flight, so database time hides behind broker time. Sends never overlap: N+1 goes out only
+   * after the broker acknowledged N, which keeps each aggregate's order, and a failed send stops the
+   * pipeline before anything after it is sent. Unmarked rows are re-sent by the next session.
+   */
+  private async pump(client: pg.Client, producer: Producer, broken: () => Error | undefined): Promise<void> {
+    let inFlight: { seqs: string[]; sent: Promise<void> } | undefined;
+    while (!this.stopping || inFlight) {
+      const failure = broken();
+      if (failure) throw failure;
+      this.pendingWake = false;
+      // Rows of the batch in flight are still unpublished: leave them out, not "after the last seq",
+      // so a row that committed late with a lower seq is still picked up, first.
+      const rows = this.stopping ? [] : await this.claim(client, inFlight?.seqs ?? []);
+      const previous = inFlight;
+      if (previous) {
+        await previous.sent;
+        await this.options.afterSend?.(previous.seqs.length);
+      }
+      inFlight = rows.length > 0 ? this.send(producer, rows) : undefined;
+      if (previous) {
+        await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [previous.seqs]);
+        this.published += previous.seqs.length;
+      }
+      if (!inFlight && !previous) {
+        await this.purgeIfDue(client);
+        await this.idle(this.pollIntervalMs);
+      }
     }
   }
 
-  private async publishBatch(client: pg.Client, producer: Producer): Promise<number> {
-    this.pendingWake = false;
+  private async claim(client: pg.Client, inFlight: string[]): Promise<OutboxRow[]> {
     const { rows } = await client.query<OutboxRow>(
       `SELECT id, seq, aggregatetype, aggregateid, type, payload::text AS payload, topic, schema_version,
               correlation_id, causation_id, traceparent, tracestate, occurred_at
-         FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-      [this.batchSize],
+         FROM outbox WHERE published_at IS NULL AND seq <> ALL($2::bigint[]) ORDER BY seq LIMIT $1`,
+      [this.batchSize, inFlight],
     );
-    if (rows.length === 0) return 0;
+    return rows;
+  }
 
+  private send(producer: Producer, rows: OutboxRow[]): { seqs: string[]; sent: Promise<void> } {
     const byTopic = new Map<string, OutboxRow[]>();
-    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-    await ensureTopics(this.options.kafka, [...byTopic.keys()], this.options.topicPartitions);
-
-    // Within one send, kafkajs keeps each partition's messages in the order given; the idempotent
-    // producer (one request in flight) keeps that order across retries.
-    await producer.sendBatch({
-      acks: -1,
-      compression: compressionCodecs[this.options.compression ?? 'none'],
-      topicMessages: [...byTopic].map(([topic, topicRows]) => ({
-        topic,
-        messages: topicRows.map((row) => ({ key: row.aggregateid, value: row.payload, headers: headersOf(row) })),
-      })),
-    });
-    await this.options.afterSend?.(rows.length);
-
-    await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [
-      rows.map((r) => r.seq),
-    ]);
-    this.published += rows.length;
-    return rows.length;
+    for (const row of rows) {
+      const list = byTopic.get(row.topic);
+      if (list) list.push(row);
+      else byTopic.set(row.topic, [row]);
+    }
+    const sent = (async () => {
+      await ensureTopics(this.options.kafka, [...byTopic.keys()], this.options.topicPartitions);
+      // Within one send, kafkajs keeps each partition's messages in the order given; the idempotent
+      // producer (one request in flight) keeps that order across retries.
+      await producer.sendBatch({
+        acks: -1,
+        compression: compressionCodecs[this.options.compression ?? 'none'],
+        topicMessages: [...byTopic].map(([topic, topicRows]) => ({
+          topic,
+          messages: topicRows.map((row) => ({ key: row.aggregateid, value: row.payload, headers: headersOf(row) })),
+        })),
+      });
+    })();
+    // Awaited by the pump; this only keeps an early failure from being reported as unhandled.
+    sent.catch(() => undefined);
+    return { seqs: rows.map((r) => r.seq), sent };
   }
 
   private async purgeIfDue(client: pg.Client): Promise<void> {
