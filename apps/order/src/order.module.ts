@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CONFIG, ServicePlatformModule, type ServiceConfig } from '@order-saga/platform';
+import { GetOrderController } from './get-order/get-order.controller.js';
+import { GetOrderHandler } from './get-order/get-order.handler.js';
 import { PrismaService } from './infra/prisma.service.js';
 import { PrismaSagaStore } from './infra/prisma-saga.store.js';
+import { Backpressure } from './place-order/backpressure.js';
+import { PlaceOrderController } from './place-order/place-order.controller.js';
+import { PlaceOrderHandler } from './place-order/place-order.handler.js';
 import { RecordReplyHandler } from './saga/record-reply.handler.js';
 import { SagaDeadlineTimer } from './saga/saga-deadline.timer.js';
 import { SagaListener } from './saga/saga.listener.js';
@@ -11,9 +16,12 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
 
 @Module({
   imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
-  controllers: [SagaListener],
+  controllers: [SagaListener, PlaceOrderController, GetOrderController],
   providers: [
     PrismaSagaStore,
+    PlaceOrderHandler,
+    GetOrderHandler,
+    Backpressure,
     SagaRunner,
     RecordReplyHandler,
     SagaDeadlineTimer,
