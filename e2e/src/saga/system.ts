@@ -1,0 +1,178 @@
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createScratchDatabase, type ScratchDatabase } from '@order-saga/database';
+import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
+import pg from 'pg';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+export const services = ['order', 'inventory', 'payment', 'shipping'] as const;
+export type Service = (typeof services)[number];
+
+export interface PlaceOrderBody {
+  customerId: string;
+  items: { sku: string; quantity: number }[];
+  shippingAddress: { country: string; city: string; line1: string };
+}
+
+export const anOrder = (overrides: Partial<PlaceOrderBody> = {}): PlaceOrderBody => ({
+  customerId: 'alice',
+  items: [{ sku: 'widget', quantity: 2 }],
+  shippingAddress: { country: 'FR', city: 'Paris', line1: '1 rue de Rivoli' },
+  ...overrides,
+});
+
+export interface OrderView {
+  orderId: string;
+  status: string;
+  reason?: string;
+  total: number;
+  items: { sku: string; quantity: number; unitPrice: number }[];
+  steps: { name: string; outcome: string; detail?: string; at: string }[];
+}
+
+export const terminal = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The whole system for one suite: four scratch databases (migrated and seeded like the real ones),
+ * topics of its own, and the four services as real processes that tests can kill and restart.
+ */
+export class SagaSystem {
+  readonly processes = new Map<Service, TestProcess>();
+  readonly databases = new Map<Service, ScratchDatabase>();
+  readonly ports = new Map<Service, number>();
+  readonly prefix: string;
+  private readonly pools = new Map<Service, pg.Pool>();
+
+  private constructor(
+    readonly name: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.prefix = uniqueTopicPrefix(name);
+  }
+
+  /** Starts everything; `env` overrides service settings (e.g. a short SAGA_STEP_TIMEOUT_MS). */
+  static async start(name: string, env: Record<string, string> = {}): Promise<SagaSystem> {
+    const system = new SagaSystem(name, env);
+    const infra = testInfra();
+    await Promise.all(
+      services.map(async (service) => {
+        const db = await createScratchDatabase({
+          adminUrl: infra.adminDatabaseUrl,
+          prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
+          schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
+          migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
+        });
+        system.databases.set(service, db);
+        system.ports.set(service, await freePort());
+      }),
+    );
+    await Promise.all(services.map((service) => system.startService(service)));
+    return system;
+  }
+
+  get api(): string {
+    return `http://127.0.0.1:${this.ports.get('order')}`;
+  }
+
+  /** Starts (or restarts) one service and waits until its /health answers. */
+  async startService(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
+    const infra = testInfra();
+    const process = new TestProcess(
+      service,
+      `${repoRoot}/apps/${service}/dist/main.js`,
+      {
+        SERVICE_NAME: service,
+        DATABASE_URL: this.databases.get(service)!.url,
+        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: this.prefix,
+        HTTP_PORT: String(this.ports.get(service)),
+        LOG_LEVEL: 'info',
+        OUTBOX_RELAY_POLL_INTERVAL_MS: '500',
+        ...this.env,
+        ...extraEnv,
+      },
+      { nodeArgs: ['--import', `${repoRoot}/libs/telemetry/dist/register.js`], cwd: `${repoRoot}/apps/${service}` },
+    ).start();
+    this.processes.set(service, process);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
+    });
+    return process;
+  }
+
+  async kill(service: Service): Promise<void> {
+    await this.processes.get(service)?.kill('SIGKILL');
+  }
+
+  /** A read-only connection to a service's database, to check invariants (never to fake a step). */
+  db(service: Service): pg.Pool {
+    let pool = this.pools.get(service);
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: this.databases.get(service)!.url, max: 2 });
+      // Dropping the scratch database at the end terminates idle connections: expected.
+      pool.on('error', () => undefined);
+      this.pools.set(service, pool);
+    }
+    return pool;
+  }
+
+  async query<T extends pg.QueryResultRow>(service: Service, sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db(service).query<T>(sql, params)).rows;
+  }
+
+  async placeOrder(body: unknown, key: string = crypto.randomUUID()): Promise<Response> {
+    return fetch(`${this.api}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** Places an order and returns its id (fails the test on anything but 202). */
+  async place(body: PlaceOrderBody, key?: string): Promise<string> {
+    const response = await this.placeOrder(body, key);
+    if (response.status !== 202) throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { orderId: string }).orderId;
+  }
+
+  async order(orderId: string): Promise<OrderView> {
+    const response = await fetch(`${this.api}/orders/${orderId}`);
+    if (!response.ok) throw new Error(`GET /orders/${orderId} answered ${response.status}`);
+    return (await response.json()) as OrderView;
+  }
+
+  async waitForTerminal(orderId: string, timeoutMs = 60_000): Promise<OrderView> {
+    let last: OrderView | undefined;
+    await waitFor(
+      async () => {
+        last = await this.order(orderId).catch(() => undefined);
+        return !!last && terminal.includes(last.status);
+      },
+      { timeoutMs, intervalMs: 100, message: () => `order ${orderId} not terminal: ${JSON.stringify(last)}\n${this.tail()}` },
+    );
+    return last!;
+  }
+
+  /** The end of every service's log, for failure messages. */
+  tail(chars = 1500): string {
+    return [...this.processes].map(([name, p]) => `--- ${name}\n${p.logs.slice(-chars)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    await Promise.all([...this.pools.values()].map((p) => p.end()));
+    await Promise.all([...this.databases.values()].map((db) => db.drop()));
+  }
+}
