@@ -7,12 +7,26 @@ import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { HandleMessage, InboxContext, KafkaInboxTransport, RethrowRpcExceptionFilter } from '@order-saga/consumer';
+import {
+  HandleMessage,
+  InboxContext,
+  KafkaInboxTransport,
+  RethrowRpcExceptionFilter,
+  pgTransaction,
+  type PgTx,
+} from '@order-saga/consumer';
+import pg from 'pg';
 import type { LedgerEntryRecorded } from '@order-saga/contracts';
 import { OutboxRelay, createKafka } from '@order-saga/outbox';
 import { testbedClient, type TestbedTx } from '../fixtures/testbed.js';
 import { messageIdOf } from './ledger-messages.js';
-import { nowUs, type ReportMode, type WorkerCommand, type WorkerConfig, type WorkerReport } from './worker-protocol.js';
+import {
+  nowUs,
+  type ReportMode,
+  type WorkerCommand,
+  type WorkerConfig,
+  type WorkerReport,
+} from './worker-protocol.js';
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
 const send = (report: WorkerReport) => process.send!(report);
@@ -51,7 +65,14 @@ class Recorder {
     if (this.ids.length > 0) send({ kind: 'seen', ids: this.ids, at: this.at });
     this.ids = [];
     this.at = [];
-    if (this.count > 0) send({ kind: 'count', count: this.count, firstCount: this.firstCount, firstAt: this.firstAt, lastAt: this.lastAt });
+    if (this.count > 0)
+      send({
+        kind: 'count',
+        count: this.count,
+        firstCount: this.firstCount,
+        firstAt: this.firstAt,
+        lastAt: this.lastAt,
+      });
   }
 
   close(): void {
@@ -62,7 +83,10 @@ class Recorder {
 
 async function startRelay(c: Extract<WorkerConfig, { role: 'relay' }>): Promise<() => Promise<void>> {
   // The relay's defaults (batch 500, compression none) are what the benchmark compares with.
-  const relay = new OutboxRelay({ databaseUrl: c.databaseUrl, kafka: createKafka({ clientId: 'bench-relay', brokers: c.brokers }) });
+  const relay = new OutboxRelay({
+    databaseUrl: c.databaseUrl,
+    kafka: createKafka({ clientId: 'bench-relay', brokers: c.brokers }),
+  });
   relay.start();
   while (!relay.isLeader) await new Promise((r) => setTimeout(r, 10));
   return () => relay.stop();
@@ -75,10 +99,25 @@ async function startInboxConsumer(
   @Controller()
   class LedgerBenchController {
     @HandleMessage('LedgerEntryRecorded')
-    async record(@Payload() entry: LedgerEntryRecorded, @Ctx() ctx: InboxContext<TestbedTx>): Promise<void> {
+    async record(@Payload() entry: LedgerEntryRecorded, @Ctx() ctx: InboxContext<TestbedTx | PgTx>): Promise<void> {
       recorder.seen(ctx.envelope.messageId);
-      await ctx.tx.effect.create({
-        data: { consumer: c.consumerName, messageId: ctx.envelope.messageId, aggregateId: entry.aggregateId, seq: entry.seq },
+      if (c.transactions === 'pg') {
+        await ctx.tx.$executeRawUnsafe(
+          'INSERT INTO effect (consumer, message_id, aggregate_id, seq) VALUES ($1, $2::uuid, $3, $4)',
+          c.consumerName,
+          ctx.envelope.messageId,
+          entry.aggregateId,
+          entry.seq,
+        );
+        return;
+      }
+      await (ctx.tx as TestbedTx).effect.create({
+        data: {
+          consumer: c.consumerName,
+          messageId: ctx.envelope.messageId,
+          aggregateId: entry.aggregateId,
+          seq: entry.seq,
+        },
       });
     }
   }
@@ -86,18 +125,25 @@ async function startInboxConsumer(
   class LedgerBenchModule {}
 
   const prisma = testbedClient(c.databaseUrl);
-  const transport = new KafkaInboxTransport<TestbedTx>({
+  const pool = new pg.Pool({ connectionString: c.databaseUrl, max: 8 });
+  const prismaTransaction = (work: (tx: TestbedTx) => Promise<unknown>) =>
+    prisma.$transaction(work, { maxWait: 10_000, timeout: 60_000 });
+  const transport = new KafkaInboxTransport<TestbedTx | PgTx>({
     consumerName: c.consumerName,
     kafka: createKafka({ clientId: 'bench-consumer', brokers: c.brokers }),
     topicPrefix: c.topicPrefix,
-    transaction: (work) => prisma.$transaction(work, { maxWait: 10_000, timeout: 60_000 }),
+    transaction: (c.transactions === 'pg' ? pgTransaction(pool) : prismaTransaction) as never,
   });
-  const app = await NestFactory.createMicroservice(LedgerBenchModule, { strategy: transport, logger: ['error', 'warn'] });
+  const app = await NestFactory.createMicroservice(LedgerBenchModule, {
+    strategy: transport,
+    logger: ['error', 'warn'],
+  });
   app.useGlobalFilters(new RethrowRpcExceptionFilter());
   await app.listen();
   return async () => {
     await app.close();
     await prisma.$disconnect();
+    await pool.end();
   };
 }
 
@@ -105,7 +151,9 @@ async function startRawConsumer(
   c: Extract<WorkerConfig, { role: 'raw-consumer' }>,
   recorder: Recorder,
 ): Promise<() => Promise<void>> {
-  const consumer = createKafka({ clientId: 'bench-raw-consumer', brokers: c.brokers }).consumer({ groupId: c.groupId });
+  const consumer = createKafka({ clientId: 'bench-raw-consumer', brokers: c.brokers }).consumer({
+    groupId: c.groupId,
+  });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
   await consumer.subscribe({ topics: [c.topic], fromBeginning: true });

@@ -68,7 +68,8 @@ export class BenchWorker {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
       if (this.exited) throw new Error(`${this.name} exited while waiting for ${what}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: ${what} not reached after ${timeoutMs} ms (count ${this.count})`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: ${what} not reached after ${timeoutMs} ms (count ${this.count})`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }

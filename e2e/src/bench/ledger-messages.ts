@@ -35,7 +35,9 @@ export function ledgerKafkaMessages(count: number): Message[] {
       createEnvelope('LedgerEntryRecorded', entry, { correlationId: randomUUID() }),
     );
     if (Buffer.byteLength(message.value) !== PAYLOAD_BYTES) {
-      throw new Error(`bench bug: payload is ${Buffer.byteLength(message.value)} bytes, not ${PAYLOAD_BYTES}`);
+      throw new Error(
+        `bench bug: payload is ${Buffer.byteLength(message.value)} bytes, not ${PAYLOAD_BYTES}`,
+      );
     }
     return message;
   });

@@ -20,26 +20,67 @@ import { scenario, type Scenario } from '../messaging/scenario.js';
 import { BenchWorker } from './bench-worker.js';
 import { PAYLOAD_BYTES, ledgerEntry, ledgerKafkaMessages, messageIdOf } from './ledger-messages.js';
 import { pgbenchInboxTps } from './pgbench.js';
+import { pgTransaction } from '@order-saga/consumer';
+import pg from 'pg';
 import { formatTable, summarize, type LatencySummary, type Row } from './stats.js';
-import { nowUs } from './worker-protocol.js';
+import { nowUs, type TransactionKind } from './worker-protocol.js';
 
 const options = new Command('bench:messaging')
-  .description('Throughput and latency of the outbox relay and the inbox consumer, beside raw kafkajs and pgbench')
+  .description(
+    'Throughput and latency of the outbox relay and the inbox consumer, beside raw kafkajs and pgbench',
+  )
   .option('--quick', 'a short run (under ~40 s) for a smoke test; figures are rougher')
   .option('--json', 'also print every figure as one JSON line')
   .parse()
   .opts<{ quick?: boolean; json?: boolean }>();
 
 const plan = options.quick
-  ? { produce: 20_000, relayRows: 20_000, warmupMs: 500, latencyMs: 4_000, rawLatencyMs: 3_000, drain: 10_000, pgbenchSeconds: 3 }
-  : { produce: 100_000, relayRows: 100_000, warmupMs: 2_000, latencyMs: 20_000, rawLatencyMs: 10_000, drain: 50_000, pgbenchSeconds: 10 };
+  ? {
+      produce: 20_000,
+      relayRows: 20_000,
+      warmupMs: 500,
+      latencyMs: 4_000,
+      rawLatencyMs: 3_000,
+      drain: 10_000,
+      pgbenchSeconds: 3,
+    }
+  : {
+      produce: 100_000,
+      relayRows: 100_000,
+      warmupMs: 2_000,
+      latencyMs: 20_000,
+      rawLatencyMs: 10_000,
+      drain: 50_000,
+      pgbenchSeconds: 10,
+    };
 /** `OutboxRelay`'s default batch size: the raw producer sends the same batches. */
 const RELAY_BATCH = 500;
 const EVENTS_PER_SECOND = 1000;
 const targets = { relayRatio: 0.7, commitToHandlerP99Ms: 15, consumerRatio: 0.5 };
 
-const log = (line: string) => console.error(`[bench] ${line}`);
+const startedAt = Date.now();
+const log = (line: string) =>
+  console.error(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}`);
 const seconds = (fromUs: number) => (nowUs() - fromUs) / 1e6;
+
+// A kafkajs consumer stops only when its fetch long-poll returns (up to 5 s on an idle topic).
+// Workers that are done stop in the background, idle, while the next figure is measured.
+const stopping: Promise<void>[] = [];
+const retire = (...workers: BenchWorker[]) => void stopping.push(...workers.map((w) => w.stop()));
+
+/** Starts workers side by side (each loads Nest, Prisma, kafkajs); if one fails, the others are stopped. */
+async function startWorkers<T extends Promise<BenchWorker>[]>(
+  ...starts: T
+): Promise<{ [K in keyof T]: BenchWorker }> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r) => r.status === 'rejected');
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    retire(...started);
+    throw failed.reason;
+  }
+  return started as { [K in keyof T]: BenchWorker };
+}
 
 /** 1. The ceiling for the relay: one kafkajs send loop with the relay's own producer settings. */
 async function rawProducerRate(s: Scenario, messages: Message[]): Promise<number> {
@@ -79,13 +120,17 @@ async function relayRate(s: Scenario, rows: number): Promise<number> {
     topic,
   );
   await assertOutboxPayloadSize(s);
-  const relay = new OutboxRelay({ databaseUrl: s.databaseUrl, kafka: createKafka({ clientId: 'bench-relay', brokers: s.brokers }) });
+  const relay = new OutboxRelay({
+    databaseUrl: s.databaseUrl,
+    kafka: createKafka({ clientId: 'bench-relay', brokers: s.brokers }),
+  });
   const start = nowUs();
   relay.start();
   try {
     const deadline = Date.now() + 120_000;
     while (relay.publishedCount < rows) {
-      if (Date.now() > deadline) throw new Error(`relay published ${relay.publishedCount} of ${rows} rows in 120 s`);
+      if (Date.now() > deadline)
+        throw new Error(`relay published ${relay.publishedCount} of ${rows} rows in 120 s`);
       await sleep(2);
     }
     return rows / seconds(start);
@@ -99,7 +144,9 @@ async function assertOutboxPayloadSize(s: Scenario): Promise<void> {
     'SELECT min(length(payload::text))::int AS min, max(length(payload::text))::int AS max FROM outbox',
   );
   if (sizes!.min !== PAYLOAD_BYTES || sizes!.max !== PAYLOAD_BYTES) {
-    throw new Error(`bench bug: outbox payloads are ${sizes!.min}..${sizes!.max} bytes, not ${PAYLOAD_BYTES}`);
+    throw new Error(
+      `bench bug: outbox payloads are ${sizes!.min}..${sizes!.max} bytes, not ${PAYLOAD_BYTES}`,
+    );
   }
 }
 
@@ -107,7 +154,7 @@ async function assertOutboxPayloadSize(s: Scenario): Promise<void> {
  * Starts `work()` at `rate` per second for `durationMs`. A slow call does not hold the next one
  * back, up to 16 in flight (twice the Prisma pool): past that the writers are the bottleneck, and
  * the rate they achieved is reported instead of queueing without bound.
- * @returns how many calls were started per second over the run.
+ * @returns calls completed per second, from the start until the last one finished.
  */
 async function atRate(rate: number, durationMs: number, work: () => Promise<void>): Promise<number> {
   const inFlight = new Set<Promise<void>>();
@@ -133,13 +180,18 @@ async function atRate(rate: number, durationMs: number, work: () => Promise<void
 
 interface LatencyRun {
   latency: LatencySummary;
+  /** Where the outbox path's time goes, from the database's own timestamps. */
+  stages?: Stages;
   /** Events per second the writers (or the producer) actually achieved. */
   achievedRate: number;
   /** Handled before the writer saw its commit return: the writer's event loop was late. */
   negative: number;
 }
 
-function latencies(sentAt: Map<string, number>, seen: Map<string, number>): { values: number[]; negative: number } {
+function latencies(
+  sentAt: Map<string, number>,
+  seen: Map<string, number>,
+): { values: number[]; negative: number } {
   const values: number[] = [];
   let negative = 0;
   for (const [id, at] of sentAt) {
@@ -154,31 +206,34 @@ function latencies(sentAt: Map<string, number>, seen: Map<string, number>): { va
  * 3. Outbox commit → handler: writers commit one event per transaction at 1,000/s; the relay and
  * the consumer run in their own processes, as they would in production.
  */
-async function outboxLatency(s: Scenario, groups: string[]): Promise<LatencyRun> {
+async function outboxLatency(s: Scenario, groups: string[], transactions: TransactionKind): Promise<LatencyRun> {
   const consumerName = `bench-latency-${randomBytes(3).toString('hex')}`;
   groups.push(consumerName);
-  const consumer = await BenchWorker.start('inbox consumer', {
-    role: 'inbox-consumer',
-    databaseUrl: s.databaseUrl,
-    brokers: s.brokers,
-    topicPrefix: s.prefix,
-    consumerName,
-    report: 'each',
-  });
-  const relay = await BenchWorker.start('relay', { role: 'relay', databaseUrl: s.databaseUrl, brokers: s.brokers }).catch(
-    async (error: unknown) => {
-      await consumer.stop();
-      throw error;
-    },
+  const [consumer, relay] = await startWorkers(
+    BenchWorker.start('inbox consumer', {
+      role: 'inbox-consumer',
+      databaseUrl: s.databaseUrl,
+      brokers: s.brokers,
+      topicPrefix: s.prefix,
+      consumerName,
+      report: 'each',
+      transactions,
+    }),
+    BenchWorker.start('relay', { role: 'relay', databaseUrl: s.databaseUrl, brokers: s.brokers }),
   );
+  // Writers use the same kind of transaction as the consumer: with Prisma, the writers alone take
+  // most of a core at 1,000 commits/s on this 2-core machine.
+  const pool = new pg.Pool({ connectionString: s.databaseUrl, max: 8 });
+  const inPg = pgTransaction(pool);
   try {
     let n = 0;
     const write = async (): Promise<{ id: string; at: number }> => {
       const entry = ledgerEntry(n++, 'jsonb');
-      const [id] = await s.prisma.$transaction(
-        (tx) => s.outbox.enqueue({ type: 'LedgerEntryRecorded', payload: entry }, tx),
-        { maxWait: 10_000, timeout: 30_000 },
-      );
+      const message = { type: 'LedgerEntryRecorded', payload: entry };
+      const [id] =
+        transactions === 'pg'
+          ? await inPg((tx) => s.outbox.enqueue(message, tx))
+          : await s.prisma.$transaction((tx) => s.outbox.enqueue(message, tx), { maxWait: 10_000, timeout: 30_000 });
       return { id: id!, at: nowUs() };
     };
     // One event through the whole pipeline first: group join and first fetch are not latency.
@@ -191,14 +246,51 @@ async function outboxLatency(s: Scenario, groups: string[]): Promise<LatencyRun>
       const { id, at } = await write();
       committedAt.set(id, at);
     });
-    await consumer.until(() => [...committedAt.keys()].every((id) => consumer.seen.has(id)), 60_000, 'every event handled');
+    await consumer.until(
+      () => [...committedAt.keys()].every((id) => consumer.seen.has(id)),
+      60_000,
+      'every event handled',
+    );
     await assertOutboxPayloadSize(s);
     const { values, negative } = latencies(committedAt, consumer.seen);
-    return { latency: summarize(values), achievedRate, negative };
+    return {
+      latency: summarize(values),
+      achievedRate,
+      negative,
+      stages: await stagesOf(s, consumerName, [...committedAt.keys()]),
+    };
   } finally {
-    await relay.stop();
-    await consumer.stop();
+    retire(relay, consumer);
+    await pool.end();
   }
+}
+
+interface Stages {
+  relayP50Ms: number;
+  relayP99Ms: number;
+  consumerP50Ms: number;
+  consumerP99Ms: number;
+}
+
+/**
+ * Splits the outbox path with the rows' own timestamps (one clock, the database's): `occurred_at`
+ * (writer's transaction start) → `published_at` (relay marked the row, after the broker's ack) →
+ * `applied_at` (the consumer's transaction start). Millisecond precision.
+ */
+async function stagesOf(s: Scenario, consumerName: string, ids: string[]): Promise<Stages> {
+  const [row] = await s.prisma.$queryRawUnsafe<Stages[]>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.relay) AS "relayP50Ms",
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY r.relay) AS "relayP99Ms",
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY r.consumer) AS "consumerP50Ms",
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY r.consumer) AS "consumerP99Ms"
+       FROM (SELECT extract(epoch FROM o.published_at - o.occurred_at) * 1000 AS relay,
+                    extract(epoch FROM e.applied_at - o.published_at) * 1000 AS consumer
+               FROM outbox o JOIN effect e ON e.message_id = o.id AND e.consumer = $1
+              WHERE o.id = ANY($2::uuid[])) r`,
+    consumerName,
+    ids,
+  );
+  return row!;
 }
 
 /** 3b. Raw produce → consume at the same rate: no database, no commits in the fetch path. */
@@ -244,17 +336,24 @@ async function rawLatency(s: Scenario, messages: Message[], groups: string[]): P
     await consumer.until(() => consumer.seen.has(messageIdOf(probe.headers)), 60_000, 'the first message');
     await run(plan.warmupMs, false);
     const achievedRate = await run(plan.rawLatencyMs, true);
-    await consumer.until(() => [...sentAt.keys()].every((id) => consumer.seen.has(id)), 60_000, 'every message consumed');
+    await consumer.until(
+      () => [...sentAt.keys()].every((id) => consumer.seen.has(id)),
+      60_000,
+      'every message consumed',
+    );
     const { values, negative } = latencies(sentAt, consumer.seen);
     return { latency: summarize(values), achievedRate, negative };
   } finally {
     await producer.disconnect();
-    await consumer.stop();
+    retire(consumer);
   }
 }
 
 interface ConsumerRates {
+  /** With node-postgres transactions (the hot-path option). */
   inbox: number;
+  /** With Prisma interactive transactions, as the services run. */
+  inboxPrisma: number;
   rawConsumer: number;
   pgbench: number;
 }
@@ -267,7 +366,10 @@ async function consumerRates(s: Scenario, messages: Message[], groups: string[])
   const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < messages.length; i += RELAY_BATCH) {
-    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: messages.slice(i, i + RELAY_BATCH) }] });
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [{ topic, messages: messages.slice(i, i + RELAY_BATCH) }],
+    });
   }
   await producer.disconnect();
 
@@ -276,7 +378,7 @@ async function consumerRates(s: Scenario, messages: Message[], groups: string[])
       await worker.until(() => worker.count >= messages.length, 300_000, `all ${messages.length} ${what}`);
       return worker.rate;
     } finally {
-      await worker.stop();
+      retire(worker);
     }
   };
 
@@ -295,31 +397,39 @@ async function consumerRates(s: Scenario, messages: Message[], groups: string[])
     'messages consumed',
   );
 
-  const consumerName = `bench-drain-${randomBytes(3).toString('hex')}`;
-  groups.push(consumerName);
-  log(`inbox consumer applying ${messages.length} messages`);
-  const inbox = await drain(
-    await BenchWorker.start('inbox consumer', {
-      role: 'inbox-consumer',
-      databaseUrl: s.databaseUrl,
-      brokers: s.brokers,
-      topicPrefix: prefix,
+  const inboxRate = async (transactions: TransactionKind): Promise<number> => {
+    const consumerName = `bench-drain-${transactions}-${randomBytes(3).toString('hex')}`;
+    groups.push(consumerName);
+    log(`inbox consumer (${transactions} transactions) applying ${messages.length} messages`);
+    const inbox = await drain(
+      await BenchWorker.start('inbox consumer', {
+        role: 'inbox-consumer',
+        databaseUrl: s.databaseUrl,
+        brokers: s.brokers,
+        topicPrefix: prefix,
+        consumerName,
+        report: 'count',
+        transactions,
+      }),
+      'messages handled',
+    );
+    const [effects] = await s.prisma.$queryRawUnsafe<{ total: number; distinct: number }[]>(
+      'SELECT count(*)::int AS total, count(DISTINCT message_id)::int AS distinct FROM effect WHERE consumer = $1',
       consumerName,
-      report: 'count',
-    }),
-    'messages handled',
-  );
-  const [effects] = await s.prisma.$queryRawUnsafe<{ total: number; distinct: number }[]>(
-    'SELECT count(*)::int AS total, count(DISTINCT message_id)::int AS distinct FROM effect WHERE consumer = $1',
-    consumerName,
-  );
-  if (effects!.total !== messages.length || effects!.distinct !== messages.length) {
-    throw new Error(`inbox consumer wrote ${effects!.total} effects for ${effects!.distinct} of ${messages.length} messages`);
-  }
+    );
+    if (effects!.total !== messages.length || effects!.distinct !== messages.length) {
+      throw new Error(
+        `inbox consumer wrote ${effects!.total} effects for ${effects!.distinct} of ${messages.length} messages`,
+      );
+    }
+    return inbox;
+  };
+  const inbox = await inboxRate('pg');
+  const inboxPrisma = await inboxRate('prisma');
 
   log(`pgbench on the inbox + effect SQL for ${plan.pgbenchSeconds} s`);
   const pgbench = await pgbenchInboxTps(s.databaseUrl, plan.pgbenchSeconds);
-  return { inbox, rawConsumer, pgbench };
+  return { inbox, inboxPrisma, rawConsumer, pgbench };
 }
 
 /** Our topics and consumer groups go; the broker is shared with every other suite. */
@@ -335,7 +445,8 @@ async function cleanUpBroker(s: Scenario, groups: string[]): Promise<void> {
   }
 }
 
-const rate = (perSecond: number, unit = 'msg/s') => `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
+const rate = (perSecond: number, unit = 'msg/s') =>
+  `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 const loadBefore = loadavg()[0]!;
@@ -351,8 +462,10 @@ try {
   const rawProducer = await rawProducerRate(s, messages.slice(0, plan.produce));
   log(`relay: ${plan.relayRows} committed outbox rows`);
   const relay = await relayRate(s, plan.relayRows);
-  log(`outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s`);
-  const outbox = await outboxLatency(s, groups);
+  log(`outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, node-postgres transactions`);
+  const outbox = await outboxLatency(s, groups, 'pg');
+  log(`outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, Prisma transactions`);
+  const outboxPrisma = await outboxLatency(s, groups, 'prisma');
   log(`raw produce → consume at ${EVENTS_PER_SECOND}/s for ${plan.rawLatencyMs / 1000} s`);
   const raw = await rawLatency(s, messages, groups);
   const consumer = await consumerRates(s, messages.slice(0, plan.drain), groups);
@@ -370,23 +483,52 @@ try {
   const rows: Row[] = [
     { figure: `raw kafkajs producer (idempotent, acks=all, batch ${RELAY_BATCH})`, value: rate(rawProducer) },
     { figure: 'relay, committed outbox rows → Kafka', value: rate(relay) },
-    { figure: 'relay / raw producer', value: relayRatio.toFixed(2), target: `≥ ${targets.relayRatio}`, met: relayRatio >= targets.relayRatio },
-    { figure: 'outbox commit → handler p50', value: ms(outbox.latency.p50Ms) },
     {
-      figure: 'outbox commit → handler p99',
+      figure: 'relay / raw producer',
+      value: relayRatio.toFixed(2),
+      target: `≥ ${targets.relayRatio}`,
+      met: relayRatio >= targets.relayRatio,
+    },
+    { figure: 'outbox commit → handler p50 (node-postgres tx)', value: ms(outbox.latency.p50Ms) },
+    {
+      figure: 'outbox commit → handler p99 (node-postgres tx)',
       value: ms(outbox.latency.p99Ms),
       target: `≤ ${targets.commitToHandlerP99Ms} ms`,
       met: outbox.latency.p99Ms <= targets.commitToHandlerP99Ms,
     },
-    { figure: 'outbox commit → handler max', value: ms(outbox.latency.maxMs) },
-    { figure: `  writer commits achieved (asked ${EVENTS_PER_SECOND}/s, ${outbox.latency.count} events)`, value: rate(outbox.achievedRate, '/s') },
+    { figure: 'outbox commit → handler max (node-postgres tx)', value: ms(outbox.latency.maxMs) },
+    ...(outbox.stages
+      ? [
+          {
+            figure: '  of which row written → relay marked it sent, p50 / p99',
+            value: `${ms(outbox.stages.relayP50Ms)} / ${ms(outbox.stages.relayP99Ms)}`,
+          },
+          {
+            figure: '  of which relay marked → consumer transaction, p50 / p99',
+            value: `${ms(outbox.stages.consumerP50Ms)} / ${ms(outbox.stages.consumerP99Ms)}`,
+          },
+        ]
+      : []),
+    {
+      figure: `  writer commits achieved (asked ${EVENTS_PER_SECOND}/s, ${outbox.latency.count} events)`,
+      value: rate(outbox.achievedRate, '/s'),
+    },
+    {
+      figure: 'outbox commit → handler p50 / p99 (Prisma tx, as the services)',
+      value: `${ms(outboxPrisma.latency.p50Ms)} / ${ms(outboxPrisma.latency.p99Ms)}`,
+    },
+    {
+      figure: `  writer commits achieved with Prisma (asked ${EVENTS_PER_SECOND}/s)`,
+      value: rate(outboxPrisma.achievedRate, '/s'),
+    },
     { figure: 'raw produce → consume p50', value: ms(raw.latency.p50Ms) },
     { figure: 'raw produce → consume p99', value: ms(raw.latency.p99Ms) },
-    { figure: 'inbox consumer, effect + inbox, batch commits', value: rate(consumer.inbox) },
+    { figure: 'inbox consumer, effect + inbox, batch commits (node-postgres tx)', value: rate(consumer.inbox) },
+    { figure: 'inbox consumer, same, Prisma tx (as the services)', value: rate(consumer.inboxPrisma) },
     { figure: 'ceiling: raw kafkajs consumer, commit per batch', value: rate(consumer.rawConsumer) },
     { figure: 'ceiling: pgbench inbox + effect (-c 3 -j 2)', value: rate(consumer.pgbench, 'tx/s') },
     {
-      figure: 'consumer / min(ceilings)',
+      figure: 'consumer (node-postgres tx) / min(ceilings)',
       value: consumerRatio.toFixed(2),
       target: `≥ ${targets.consumerRatio}`,
       met: consumerRatio >= targets.consumerRatio,
@@ -398,7 +540,9 @@ try {
       (options.quick ? '; --quick run' : ''),
   );
   if (outbox.negative + raw.negative > 0) {
-    console.log(`note: ${outbox.negative + raw.negative} events were received before their sender's clock read (counted as 0 ms)`);
+    console.log(
+      `note: ${outbox.negative + raw.negative} events were received before their sender's clock read (counted as 0 ms)`,
+    );
   }
   if (options.json) {
     console.log(
@@ -410,10 +554,13 @@ try {
         relayPerSecond: relay,
         relayRatio,
         outboxLatencyMs: outbox.latency,
+        outboxStagesMs: outbox.stages,
         outboxWriteRate: outbox.achievedRate,
         rawLatencyMs: raw.latency,
         rawWriteRate: raw.achievedRate,
         consumerPerSecond: consumer.inbox,
+        consumerPrismaPerSecond: consumer.inboxPrisma,
+        outboxLatencyPrismaMs: outboxPrisma.latency,
         rawConsumerPerSecond: consumer.rawConsumer,
         pgbenchPerSecond: consumer.pgbench,
         consumerRatio,
@@ -426,7 +573,10 @@ try {
     );
   }
 } finally {
-  await cleanUpBroker(s, groups).catch((error: unknown) => log(`could not remove topics ${s.prefix}*: ${String(error)}`));
+  await Promise.all(stopping);
+  await cleanUpBroker(s, groups).catch((error: unknown) =>
+    log(`could not remove topics ${s.prefix}*: ${String(error)}`),
+  );
   await s.dispose();
 }
 // kafkajs and pg leave sockets and timers behind after their clients close.

@@ -22,15 +22,9 @@ export async function pgbenchInboxTps(databaseUrl: string, seconds: number): Pro
   try {
     const script = join(dir, 'inbox-effect.sql');
     await writeFile(script, INBOX_AND_EFFECT);
-    const { stdout } = await promisify(execFile)('pgbench', [
-      '-n', // no vacuum: the test-bed schema has no pgbench_* tables
-      '-f', script,
-      '-M', 'prepared',
-      '-c', '3',
-      '-j', '2',
-      '-T', String(seconds),
-      databaseUrl,
-    ]);
+    // -n: no vacuum, the test-bed schema has no pgbench_* tables.
+    const options = ['-n', '-M', 'prepared', '-c', '3', '-j', '2', '-T', String(seconds)];
+    const { stdout } = await promisify(execFile)('pgbench', [...options, '-f', script, databaseUrl]);
     const tps = /tps = ([\d.]+)/.exec(stdout);
     if (!tps) throw new Error(`no tps in pgbench output:\n${stdout}`);
     return Number(tps[1]);

@@ -9,7 +9,11 @@ export interface LatencySummary {
 
 /** Percentiles of latencies given in microseconds (3 significant digits, up to 10 minutes). */
 export function summarize(latenciesUs: Iterable<number>): LatencySummary {
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   for (const us of latenciesUs) histogram.recordValue(Math.max(1, Math.round(us)));
   const ms = (us: number) => us / 1000;
   const summary = {
@@ -31,9 +35,18 @@ export interface Row {
 
 /** A plain fixed-width table: readable in a terminal and in a CI log. */
 export function formatTable(rows: Row[]): string {
-  const cells = rows.map((r) => [r.figure, r.value, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const cells = rows.map((r) => [
+    r.figure,
+    r.value,
+    r.target ?? '',
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  ]);
   const header = ['figure', 'value', 'target', 'met'];
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
-  const line = (row: string[]) => row.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }

@@ -7,6 +7,9 @@
 /** `each`: report every message id with its receive time (latency runs); `count`: only how many and when. */
 export type ReportMode = 'each' | 'count';
 
+/** `prisma`: an interactive Prisma transaction (what the services use); `pg`: `pgTransaction` from `@order-saga/consumer`. */
+export type TransactionKind = 'prisma' | 'pg';
+
 export type WorkerConfig =
   | { role: 'relay'; databaseUrl: string; brokers: string[] }
   | {
@@ -16,6 +19,8 @@ export type WorkerConfig =
       topicPrefix: string;
       consumerName: string;
       report: ReportMode;
+      /** The transaction the effect and the inbox record commit in: Prisma's, or node-postgres'. */
+      transactions: TransactionKind;
     }
   | {
       role: 'raw-consumer';
