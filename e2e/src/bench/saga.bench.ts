@@ -1,0 +1,474 @@
+/**
+ * The saga benchmark: sagas per second at saturation, latency at 10% and 50% of that rate, and
+ * the machine's ceiling for one saga step (pgbench) measured in the same run. The four services
+ * run as real processes (the e2e harness), on their own scratch databases and topics.
+ * It prints figures and never fails on speed: a shared two-core machine is too noisy to gate on.
+ *
+ *   pnpm build && node --enable-source-maps e2e/dist/bench/saga.bench.js [--quick] [--json] [--cpu-prof]
+ *
+ * Needs Kafka at KAFKA_BROKERS (default 127.0.0.1:9092; `scripts/kafka.sh start`), PostgreSQL
+ * (DATABASE_ADMIN_URL) and `pgbench` on PATH; removes its databases and topics at the end.
+ */
+import './quiet-warnings.js';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { createScratchDatabase } from '@order-saga/database';
+import { createKafka } from '@order-saga/outbox';
+import { testInfra } from '@order-saga/testing';
+import { SagaSystem, services, type Service } from '../saga/system.js';
+import { summarizeCpuProfiles, type ProfileSummary } from './cpu-profile.js';
+import { OrderMix, unexpectedOutcomes } from './order-mix.js';
+import { coresUsed, cpuSnapshot, findProcesses, machineCpu, type Classifier } from './process-cpu.js';
+import {
+  closedLoop,
+  completionRate,
+  epochMs,
+  openLoop,
+  TerminalWatch,
+  type LoadRun,
+  type Outcome,
+} from './saga-load.js';
+import { sagaStages, transactionsPerSaga, type SagaStages } from './saga-stages.js';
+import { pgbenchSagaStepTps } from './saga-step-pgbench.js';
+import { formatTable, summarize, type LatencySummary, type Row } from './stats.js';
+
+const options = new Command('bench:saga')
+  .description(
+    'Sagas per second at saturation, latency at 10% and 50% load, beside a pgbench ceiling for one saga step',
+  )
+  .option('--quick', 'a short run (under ~60 s) for a smoke test; figures are rougher')
+  .option('--json', 'also print every figure as one JSON line')
+  .option(
+    '--cpu-prof',
+    'after the figures, profile every service for one more saturated window and print where the CPU goes',
+  )
+  .parse()
+  .opts<{ quick?: boolean; json?: boolean; cpuProf?: boolean }>();
+
+const plan = options.quick
+  ? {
+      clients: [8, 24],
+      warmupMs: 1_000,
+      measureMs: 4_000,
+      latencyWarmupMs: 1_000,
+      latencyMs: 5_000,
+      pgbenchSeconds: 5,
+    }
+  : {
+      clients: [4, 8, 16, 32, 64],
+      warmupMs: 2_000,
+      measureMs: 8_000,
+      latencyWarmupMs: 2_000,
+      latencyMs: 20_000,
+      pgbenchSeconds: 10,
+    };
+const targets = { ceilingRatio: 0.2, p99At50Ms: 150, p99GrowthAt50: 2 };
+
+/**
+ * Transactions a happy saga commits, in every database: the POST; the order service's handler for
+ * each of the three replies (StockReserved, PaymentCharged, ShipmentCreated); the participants'
+ * handlers for ReserveStock, ChargePayment, CreateShipment, and inventory's for OrderConfirmed
+ * (it turns the reservation into shipped stock). The run counts them again from the inbox rows
+ * of confirmed sagas and prints that beside this number.
+ */
+const TRANSACTIONS_PER_HAPPY_SAGA = 8;
+
+// The order service's defaults (2,000 sagas in flight, 5,000 unpublished outbox rows) would shed
+// load at saturation and cap the very figure we measure; any 429 seen anyway is counted.
+const BACKPRESSURE_BOUNDS = { ORDER_MAX_SAGAS_IN_FLIGHT: '1000000', ORDER_MAX_UNPUBLISHED_OUTBOX: '1000000' };
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const startedAt = Date.now();
+const log = (line: string) =>
+  console.error(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}`);
+
+interface Saturation {
+  clients: number;
+  sagasPerSecond: number;
+  run: LoadRun;
+  /** Cores used per process group during the measured window. */
+  cores: Map<string, number>;
+  machineCores: number;
+}
+
+interface Latency {
+  fraction: number;
+  askedRate: number;
+  achievedRate: number;
+  latency: LatencySummary;
+  post: LatencySummary;
+  run: LoadRun;
+  measured: Outcome[];
+}
+
+const latencyOf = (outcomes: Outcome[], from: (o: Outcome) => number, to: (o: Outcome) => number) =>
+  summarize(outcomes.map((o) => (to(o) - from(o)) * 1000));
+
+/** Orders per status, e.g. `CONFIRMED 71%, CANCELLED 20%, REJECTED 9%`. */
+function statusMix(outcomes: Outcome[]): string {
+  const counts = new Map<string, number>();
+  for (const o of outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${status} ${Math.round((100 * n) / outcomes.length)}%`)
+    .join(', ');
+}
+
+const stageRows: [keyof Omit<SagaStages, 'sagas'>, string][] = [
+  ['request', 'request → order transaction starts'],
+  ['orderTxAndRelay', 'order transaction start → its relay marked the command sent'],
+  ['toParticipant', 'command sent → participant transaction starts (Kafka, consumer)'],
+  ['participantTxAndRelay', 'participant transaction start → its relay marked the reply sent'],
+  ['toOrder', 'reply sent → order transaction starts (Kafka, consumer)'],
+  ['finish', 'last reply handled → order terminal'],
+  ['total', 'total (same sagas)'],
+];
+
+/** The `q` quantile of `values` (plain sort: stage sums can be slightly negative, which a histogram refuses). */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function measureSaturation(
+  system: SagaSystem,
+  watch: TerminalWatch,
+  mix: OrderMix,
+  classify: Classifier,
+  clients: number,
+): Promise<Saturation> {
+  const running = closedLoop(system, watch, mix, clients, plan.warmupMs + plan.measureMs);
+  await sleep(plan.warmupMs);
+  const [cpuBefore, machineBefore, from] = [await cpuSnapshot(classify), await machineCpu(), epochMs()];
+  await sleep(plan.measureMs);
+  const [cpuAfter, machineAfter, to] = [await cpuSnapshot(classify), await machineCpu(), epochMs()];
+  const run = await running;
+  const seconds = (to - from) / 1000;
+  return {
+    clients,
+    sagasPerSecond: completionRate(run.outcomes, from, to),
+    run,
+    cores: coresUsed(cpuBefore, cpuAfter, seconds),
+    machineCores: (machineAfter.busy - machineBefore.busy) / seconds,
+  };
+}
+
+async function measureLatency(
+  system: SagaSystem,
+  watch: TerminalWatch,
+  mix: OrderMix,
+  fraction: number,
+  saturated: number,
+): Promise<Latency> {
+  const askedRate = saturated * fraction;
+  const run = await openLoop(system, watch, mix, askedRate, plan.latencyWarmupMs + plan.latencyMs);
+  const measured = run.outcomes.filter((o) => o.startMs >= run.fromMs + plan.latencyWarmupMs);
+  return {
+    fraction,
+    askedRate,
+    achievedRate: measured.length / (plan.latencyMs / 1000),
+    latency: latencyOf(
+      measured,
+      (o) => o.startMs,
+      (o) => o.terminalMs,
+    ),
+    post: latencyOf(
+      measured,
+      (o) => o.startMs,
+      (o) => o.acceptedMs,
+    ),
+    run,
+    measured,
+  };
+}
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * One more saturated window with the V8 profiler in every service: they are restarted with
+ * profile-on-signal.preload.ts, warmed up, and asked for their profile (SIGUSR2) after the window.
+ */
+async function profileServices(
+  system: SagaSystem,
+  watch: TerminalWatch,
+  mix: OrderMix,
+  classify: Classifier,
+  clients: number,
+  dir: string,
+): Promise<Map<Service, ProfileSummary>> {
+  const preload = {
+    NODE_OPTIONS: `--import ${repoRoot}/e2e/dist/bench/profile-on-signal.preload.js`,
+    BENCH_CPU_PROFILE_DIR: dir,
+  };
+  await Promise.all(
+    services.map(async (service) => {
+      await system.processes.get(service)!.stop();
+      await system.startService(service, preload);
+    }),
+  );
+  const pids = await findProcesses(classify);
+  const running = closedLoop(system, watch, mix, clients, 2 * plan.warmupMs + plan.measureMs);
+  await sleep(2 * plan.warmupMs);
+  const fromUs = monotonicUs();
+  await sleep(plan.measureMs);
+  const toUs = monotonicUs();
+  await running;
+  const profiles = new Map<Service, ProfileSummary>();
+  for (const service of services) {
+    const pid = pids.get(`${service} service`)?.[0];
+    if (pid === undefined) throw new Error(`no process found for the ${service} service`);
+    process.kill(pid, 'SIGUSR2');
+    const file = `${pid}.cpuprofile`;
+    for (let waited = 0; !(await readdir(dir)).includes(file); waited += 100) {
+      if (waited > 20_000) throw new Error(`the ${service} service wrote no CPU profile into ${dir}`);
+      await sleep(100);
+    }
+    profiles.set(service, await summarizeCpuProfiles([join(dir, file)], fromUs, toUs));
+  }
+  return profiles;
+}
+
+/** Our topics go; the broker is shared with every other suite. */
+async function removeTopics(prefix: string): Promise<void> {
+  const admin = createKafka({ clientId: 'bench-saga-cleanup', brokers: testInfra().kafkaBrokers }).admin();
+  await admin.connect();
+  try {
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const num = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const pct = (value: number) => `${Math.round(value * 100)}%`;
+
+const loadBefore = loadavg()[0]!;
+
+log(`pgbench: one saga step's transaction, 8 clients, ${plan.pgbenchSeconds} s, on a scratch order database`);
+const stepDatabase = await createScratchDatabase({
+  adminUrl: testInfra().adminDatabaseUrl,
+  prefix: 'bench_saga_step',
+  schemaPath: `${repoRoot}/prisma/order/schema.prisma`,
+  migrationsDir: `${repoRoot}/prisma/order/migrations`,
+});
+const ceiling = await pgbenchSagaStepTps(stepDatabase.url, plan.pgbenchSeconds).finally(() =>
+  stepDatabase.drop(),
+);
+log(`pgbench: ${num(ceiling.tps)} tx/s`);
+
+const profileDir = options.cpuProf ? await mkdtemp(join(tmpdir(), 'bench-saga-prof-')) : undefined;
+log('starting the four services');
+const system = await SagaSystem.start('bench', BACKPRESSURE_BOUNDS);
+const databaseNames = [...system.databases.values()].map((db) => db.name);
+const classify: Classifier = ({ pid, ppid, cmdline }) => {
+  if (pid === process.pid) return 'benchmark (clients, watcher)';
+  const service = ppid === process.pid ? /apps\/(\w+)\/dist\/main\.js/.exec(cmdline)?.[1] : undefined;
+  if (service) return `${service} service`;
+  if (cmdline.startsWith('postgres: ')) {
+    // Backends show their database; the background processes (WAL writer, checkpointer) do not.
+    if (databaseNames.some((name) => cmdline.includes(` ${name} `))) return 'PostgreSQL, our sessions';
+    return /^postgres: \d+\/\w+: /.test(cmdline) ? 'PostgreSQL, background (shared)' : null;
+  }
+  return cmdline.includes('kafka.Kafka') ? 'Kafka broker (shared)' : null;
+};
+const watch = new TerminalWatch(system.db('order'));
+watch.start();
+const mix = new OrderMix();
+const allOutcomes: Outcome[] = [];
+const shedOf = (...runs: LoadRun[]) => runs.reduce((sum, r) => sum + r.shed, 0);
+try {
+  // JIT, pools, consumer group joins and first fetches: not part of any figure.
+  log('warm-up');
+  const warmup = await closedLoop(system, watch, mix, 8, plan.warmupMs * 2);
+  allOutcomes.push(...warmup.outcomes);
+
+  const saturation: Saturation[] = [];
+  for (const clients of plan.clients) {
+    const result = await measureSaturation(system, watch, mix, classify, clients);
+    saturation.push(result);
+    allOutcomes.push(...result.run.outcomes);
+    log(
+      `closed loop, ${clients} clients: ${num(result.sagasPerSecond, 1)} sagas/s, machine ${num(result.machineCores, 2)} cores busy`,
+    );
+  }
+  const best = saturation.reduce((a, b) => (b.sagasPerSecond > a.sagasPerSecond ? b : a));
+
+  const latencies: Latency[] = [];
+  for (const fraction of [0.1, 0.5]) {
+    log(
+      `open loop at ${pct(fraction)} of ${num(best.sagasPerSecond, 1)} sagas/s for ${(plan.latencyWarmupMs + plan.latencyMs) / 1000} s`,
+    );
+    const result = await measureLatency(system, watch, mix, fraction, best.sagasPerSecond);
+    latencies.push(result);
+    allOutcomes.push(...result.run.outcomes);
+    log(
+      `  p50 ${ms(result.latency.p50Ms)}, p99 ${ms(result.latency.p99Ms)} over ${result.latency.count} sagas`,
+    );
+  }
+  const [light, half] = latencies as [Latency, Latency];
+  const [lightStages, stages] = [
+    await sagaStages(system, light.measured),
+    await sagaStages(system, half.measured),
+  ];
+  const confirmedIds = half.measured
+    .filter((o) => o.kind === 'happy' && o.status === 'CONFIRMED')
+    .map((o) => o.orderId);
+  const measuredTransactions = await transactionsPerSaga(system, confirmedIds);
+
+  const [pending] = await system.query<{ n: number }>(
+    'order',
+    `SELECT count(*)::int AS n FROM "order" WHERE status = 'PENDING'`,
+  );
+  const unfinished = saturation.reduce(
+    (sum, s) => sum + s.run.unfinished,
+    light.run.unfinished + half.run.unfinished,
+  );
+  const shed = shedOf(warmup, ...saturation.map((s) => s.run), light.run, half.run);
+  const unexpected = unexpectedOutcomes(allOutcomes);
+  if (profileDir)
+    log(`restarting the services with the CPU profiler for one more closed loop at ${best.clients} clients`);
+  const profiles = profileDir
+    ? await profileServices(system, watch, mix, classify, best.clients, profileDir)
+    : undefined;
+
+  const ratio = (best.sagasPerSecond * TRANSACTIONS_PER_HAPPY_SAGA) / ceiling.tps;
+  const p99Bound = Math.min(targets.p99At50Ms, targets.p99GrowthAt50 * light.latency.p99Ms);
+  const rows: Row[] = [
+    ...saturation.map((s) => ({
+      figure: `closed loop, ${s.clients} clients`,
+      value: `${num(s.sagasPerSecond, 1)} sagas/s`,
+    })),
+    {
+      figure: `sagas/s at saturation (best: ${best.clients} clients)`,
+      value: `${num(best.sagasPerSecond, 1)} sagas/s`,
+    },
+    { figure: '  outcomes at saturation', value: statusMix(best.run.outcomes) },
+    {
+      figure: `ceiling: pgbench saga step (-c 8 -j 2 -M prepared, ${ceiling.seconds} s)`,
+      value: `${num(ceiling.tps)} tx/s`,
+    },
+    {
+      figure: `sagas/s × ${TRANSACTIONS_PER_HAPPY_SAGA} tx/saga ÷ ceiling`,
+      value: ratio.toFixed(3),
+      target: `≥ ${targets.ceilingRatio}`,
+      met: ratio >= targets.ceilingRatio,
+    },
+    { figure: '  tx per confirmed saga, counted from inbox rows', value: num(measuredTransactions, 2) },
+    ...latencies.flatMap((l) => [
+      {
+        figure: `${pct(l.fraction)} load: asked / achieved rate`,
+        value: `${num(l.askedRate, 1)} / ${num(l.achievedRate, 1)} /s`,
+      },
+      { figure: `${pct(l.fraction)} load: POST → terminal p50`, value: ms(l.latency.p50Ms) },
+      {
+        figure: `${pct(l.fraction)} load: POST → terminal p99`,
+        value: ms(l.latency.p99Ms),
+        ...(l === half
+          ? {
+              target: `≤ ${ms(p99Bound)} (min of ${targets.p99At50Ms}, 2 × 10% p99)`,
+              met: l.latency.p99Ms <= p99Bound,
+            }
+          : {}),
+      },
+      {
+        figure: `${pct(l.fraction)} load: POST /orders answered, p50 / p99`,
+        value: `${ms(l.post.p50Ms)} / ${ms(l.post.p99Ms)}`,
+      },
+    ]),
+    {
+      figure: `stages, p50 of the sum over 3 steps, 10% / 50% load (${lightStages.sagas} / ${stages.sagas} confirmed sagas):`,
+      value: '',
+    },
+    ...stageRows.map(([key, label]) => ({
+      figure: `  ${label}`,
+      value: `${ms(quantile(lightStages[key], 0.5))} / ${ms(quantile(stages[key], 0.5))}`,
+    })),
+    {
+      figure: `cores busy at saturation (machine: ${num(best.machineCores, 2)} of ${cpus().length}):`,
+      value: '',
+    },
+    ...[...best.cores].map(([group, cores]) => ({ figure: `  ${group}`, value: num(cores, 2) })),
+    { figure: 'POST /orders answered 429 (whole run)', value: String(shed) },
+    {
+      figure: 'orders with an unexpected outcome / unfinished / still PENDING',
+      value: `${unexpected} / ${unfinished} / ${pending!.n}`,
+    },
+  ];
+  console.log(formatTable(rows));
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadBefore.toFixed(2)} before / ${loadavg()[0]!.toFixed(2)} after` +
+      `; backpressure bounds raised to ${BACKPRESSURE_BOUNDS.ORDER_MAX_SAGAS_IN_FLIGHT} sagas / ${BACKPRESSURE_BOUNDS.ORDER_MAX_UNPUBLISHED_OUTBOX} outbox rows` +
+      (options.quick ? '; --quick run' : ''),
+  );
+  if (profiles) {
+    for (const [service, profile] of profiles) {
+      console.log(
+        `\nCPU profile, ${service} service, ${best.clients} clients: ${num(profile.busySeconds, 1)} s busy, ${num(profile.idleSeconds, 1)} s idle`,
+      );
+      console.log(formatTable(profile.owners.map((h) => ({ figure: h.name, value: pct(h.share) }))));
+      if (service === 'order')
+        console.log(formatTable(profile.functions.map((h) => ({ figure: h.name, value: pct(h.share) }))));
+    }
+  }
+  if (options.json) {
+    console.log(
+      JSON.stringify({
+        bench: 'saga',
+        quick: !!options.quick,
+        machine: {
+          cores: cpus().length,
+          cpu: cpus()[0]?.model,
+          node: process.version,
+          loadBefore,
+          loadAfter: loadavg()[0],
+        },
+        saturation: saturation.map((s) => ({
+          clients: s.clients,
+          sagasPerSecond: s.sagasPerSecond,
+          machineCores: s.machineCores,
+          cores: Object.fromEntries(s.cores),
+        })),
+        best: {
+          clients: best.clients,
+          sagasPerSecond: best.sagasPerSecond,
+          outcomes: statusMix(best.run.outcomes),
+        },
+        pgbenchTps: ceiling.tps,
+        transactionsPerHappySaga: TRANSACTIONS_PER_HAPPY_SAGA,
+        measuredTransactionsPerConfirmedSaga: measuredTransactions,
+        ceilingRatio: ratio,
+        latency: latencies.map((l) => ({
+          fraction: l.fraction,
+          askedRate: l.askedRate,
+          achievedRate: l.achievedRate,
+          ms: l.latency,
+          postMs: l.post,
+        })),
+        stagesP50Ms: [lightStages, stages].map((st) =>
+          Object.fromEntries(stageRows.map(([key]) => [key, quantile(st[key], 0.5)])),
+        ),
+        shed,
+        unexpected,
+        unfinished,
+        pending: pending!.n,
+        met: { ceilingRatio: ratio >= targets.ceilingRatio, p99At50: half.latency.p99Ms <= p99Bound },
+      }),
+    );
+  }
+} finally {
+  await watch.stop();
+  await system.stop();
+  await removeTopics(system.prefix).catch((error: unknown) =>
+    log(`could not remove topics ${system.prefix}*: ${String(error)}`),
+  );
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+}
+// kafkajs and pg leave sockets and timers behind after their clients close.
+process.exit(0);
