@@ -40,7 +40,10 @@ describe('broker stopped while services write', () => {
 
   it('commits writes during the outage, holds the rows, and delivers each once after the restart', async () => {
     await writeEntries(s, { count: 300, aggregates: 10, writers: 4 });
-    await waitFor(async () => (await effectCounts(s)).total === 300, { timeoutMs: 60_000, message: () => consumer.logs.slice(-3000) });
+    await waitFor(async () => (await effectCounts(s)).total === 300, {
+      timeoutMs: 60_000,
+      message: () => consumer.logs.slice(-3000),
+    });
 
     kafkaScript('stop');
     await writeEntries(s, { count: 700, aggregates: 10, writers: 4 });
@@ -49,8 +52,13 @@ describe('broker stopped while services write', () => {
     expect((await effectCounts(s)).total).toBe(300);
 
     kafkaScript('start');
-    await waitFor(async () => (await effectCounts(s)).distinct === 1000, { timeoutMs: 120_000, message: () => consumer.logs.slice(-3000) });
-    await waitFor(async () => (await s.prisma.outbox.count({ where: { publishedAt: null } })) === 0, { timeoutMs: 30_000 });
+    await waitFor(async () => (await effectCounts(s)).distinct === 1000, {
+      timeoutMs: 120_000,
+      message: () => consumer.logs.slice(-3000),
+    });
+    await waitFor(async () => (await s.prisma.outbox.count({ where: { publishedAt: null } })) === 0, {
+      timeoutMs: 30_000,
+    });
     expect(await effectCounts(s)).toEqual({ total: 1000, distinct: 1000, maxPerMessage: 1 });
     expect(consumer.running).toBe(true);
     expect(consumer.logs).not.toMatch(/dead-lettered/);

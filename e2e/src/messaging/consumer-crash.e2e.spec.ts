@@ -24,13 +24,19 @@ describe('consumer killed mid-batch', () => {
     await writeEntries(s, { count, aggregates: 30, writers: 4 });
     // A slow handler keeps batches open long enough for the kill to land inside one.
     consumer = startConsumer(s, { HANDLER_DELAY_MS: '2' });
-    await waitFor(async () => (await effectCounts(s)).total >= 400, { timeoutMs: 60_000, message: () => consumer.logs });
+    await waitFor(async () => (await effectCounts(s)).total >= 400, {
+      timeoutMs: 60_000,
+      message: () => consumer.logs,
+    });
     await consumer.kill('SIGKILL');
     const atKill = await effectCounts(s);
     expect(atKill.total).toBeLessThan(count);
 
     consumer = startConsumer(s);
-    await waitFor(async () => (await effectCounts(s)).distinct === count, { timeoutMs: 90_000, message: () => consumer.logs.slice(-3000) });
+    await waitFor(async () => (await effectCounts(s)).distinct === count, {
+      timeoutMs: 90_000,
+      message: () => consumer.logs.slice(-3000),
+    });
     // Let any redelivered message run through before counting.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await effectCounts(s)).toEqual({ total: count, distinct: count, maxPerMessage: 1 });

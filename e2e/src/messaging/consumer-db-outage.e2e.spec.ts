@@ -28,7 +28,10 @@ describe("consumer's database unavailable", () => {
     viaProxy.port = String(proxy.port);
     consumer = startConsumer(s, { DATABASE_URL: viaProxy.toString() });
     await writeEntries(s, { count: 500, aggregates: 10, writers: 4 });
-    await waitFor(async () => (await effectCounts(s)).total === 500, { timeoutMs: 60_000, message: () => consumer.logs.slice(-3000) });
+    await waitFor(async () => (await effectCounts(s)).total === 500, {
+      timeoutMs: 60_000,
+      message: () => consumer.logs.slice(-3000),
+    });
 
     proxy.cut();
     await writeEntries(s, { count: 1000, aggregates: 10, writers: 4 });
@@ -37,7 +40,10 @@ describe("consumer's database unavailable", () => {
     expect(consumer.logs).toMatch(/waiting out/);
     proxy.restore();
 
-    await waitFor(async () => (await effectCounts(s)).distinct === 1500, { timeoutMs: 90_000, message: () => consumer.logs.slice(-3000) });
+    await waitFor(async () => (await effectCounts(s)).distinct === 1500, {
+      timeoutMs: 90_000,
+      message: () => consumer.logs.slice(-3000),
+    });
     expect(await effectCounts(s)).toEqual({ total: 1500, distinct: 1500, maxPerMessage: 1 });
     // Nothing went to the dead-letter topic.
     const admin = s.kafka.admin();

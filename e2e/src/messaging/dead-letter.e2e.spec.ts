@@ -5,7 +5,15 @@ import { DLT_HEADERS } from '@order-saga/consumer';
 import { OutboxRelay } from '@order-saga/outbox';
 import { waitFor, type TestProcess } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, effectCounts, readTopic, recordEntry, scenario, startConsumer, type Scenario } from './scenario.js';
+import {
+  countRows,
+  effectCounts,
+  readTopic,
+  recordEntry,
+  scenario,
+  startConsumer,
+  type Scenario,
+} from './scenario.js';
 
 const dltCli = fileURLToPath(new URL('../../../libs/consumer/dist/cli/dlt.cli.js', import.meta.url));
 const run = promisify(execFile);
@@ -15,7 +23,9 @@ describe('dead-letter topic and replay', () => {
   let relay: OutboxRelay;
   let consumer: TestProcess;
   const dlt = (...args: string[]) =>
-    run(process.execPath, [dltCli, ...args], { env: { ...process.env, KAFKA_BROKERS: s.brokers.join(','), KAFKA_TOPIC_PREFIX: s.prefix } });
+    run(process.execPath, [dltCli, ...args], {
+      env: { ...process.env, KAFKA_BROKERS: s.brokers.join(','), KAFKA_TOPIC_PREFIX: s.prefix },
+    });
 
   beforeAll(async () => {
     s = await scenario('deadletter');
@@ -69,14 +79,21 @@ describe('dead-letter topic and replay', () => {
       expect(m.headers[DLT_HEADERS.originalTopic]).toBe(s.topic);
       expect(m.headers[DLT_HEADERS.originalPartition]).toBe(String(m.partition));
       expect(m.headers[DLT_HEADERS.originalOffset]).toMatch(/^\d+$/);
-      expect(Date.parse(m.headers[DLT_HEADERS.firstFailureAt]!)).toBeLessThanOrEqual(Date.parse(m.headers[DLT_HEADERS.lastFailureAt]!));
+      expect(Date.parse(m.headers[DLT_HEADERS.firstFailureAt]!)).toBeLessThanOrEqual(
+        Date.parse(m.headers[DLT_HEADERS.lastFailureAt]!),
+      );
     }
     // The five good messages behind them on that partition were applied.
-    await waitFor(async () => (await effectCounts(s)).total === 5, { timeoutMs: 30_000, message: () => consumer.logs.slice(-3000) });
+    await waitFor(async () => (await effectCounts(s)).total === 5, {
+      timeoutMs: 30_000,
+      message: () => consumer.logs.slice(-3000),
+    });
   });
 
   it('lists dead letters with filters, and a replay applies the message once however often it is replayed', async () => {
-    const listed = (await dlt('list', '--json', '--type', 'LedgerEntryRecorded', '--aggregate', 'agg-x')).stdout
+    const listed = (
+      await dlt('list', '--json', '--type', 'LedgerEntryRecorded', '--aggregate', 'agg-x')
+    ).stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
@@ -86,12 +103,17 @@ describe('dead-letter topic and replay', () => {
 
     await s.prisma.fault.delete({ where: { type: 'always-throws' } });
     await dlt('replay', '--message-id', thrown.messageId);
-    await waitFor(async () => (await effectCounts(s)).total === 6, { timeoutMs: 30_000, message: () => consumer.logs.slice(-3000) });
+    await waitFor(async () => (await effectCounts(s)).total === 6, {
+      timeoutMs: 30_000,
+      message: () => consumer.logs.slice(-3000),
+    });
     await dlt('replay', '--message-id', thrown.messageId);
     // The second copy reaches the topic and the consumer, which skips it.
     await readTopic(s.kafka, s.topic, (m) => m.filter((x) => x.id === thrown.messageId).length >= 3);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await effectCounts(s)).toEqual({ total: 6, distinct: 6, maxPerMessage: 1 });
-    expect(await countRows(s, 'SELECT count(*) AS n FROM effect WHERE message_id = $1::uuid', thrown.messageId)).toBe(1);
+    expect(
+      await countRows(s, 'SELECT count(*) AS n FROM effect WHERE message_id = $1::uuid', thrown.messageId),
+    ).toBe(1);
   });
 });

@@ -1,6 +1,14 @@
 import { OutboxRelay } from '@order-saga/outbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, firstDeliveries, outOfOrderAggregates, readTopic, scenario, writeEntries, type Scenario } from './scenario.js';
+import {
+  countRows,
+  firstDeliveries,
+  outOfOrderAggregates,
+  readTopic,
+  scenario,
+  writeEntries,
+  type Scenario,
+} from './scenario.js';
 
 describe('outbox relay under concurrent writers', () => {
   let s: Scenario;
@@ -8,7 +16,12 @@ describe('outbox relay under concurrent writers', () => {
 
   beforeAll(async () => {
     s = await scenario('ordering');
-    relay = new OutboxRelay({ databaseUrl: s.databaseUrl, kafka: s.kafka, batchSize: 200, pollIntervalMs: 200 });
+    relay = new OutboxRelay({
+      databaseUrl: s.databaseUrl,
+      kafka: s.kafka,
+      batchSize: 200,
+      pollIntervalMs: 200,
+    });
     relay.start();
   });
   afterAll(async () => {
@@ -22,7 +35,12 @@ describe('outbox relay under concurrent writers', () => {
     // outbox id, so rows with higher ids commit (and get relayed) before it.
     await writeEntries(s, { count, aggregates: 50, writers: 8, holdEvery: 97, holdMs: 150 });
 
-    const messages = await readTopic(s.kafka, s.topic, (m) => new Set(m.map((x) => x.id)).size >= count, 90_000);
+    const messages = await readTopic(
+      s.kafka,
+      s.topic,
+      (m) => new Set(m.map((x) => x.id)).size >= count,
+      90_000,
+    );
     const delivered = firstDeliveries(messages);
 
     expect(delivered).toHaveLength(count);

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type TestProcess } from '@order-saga/testing';
-import { effectCounts, readTopic, scenario, startConsumer, startRelay, writeEntries, type Scenario } from './scenario.js';
+import {
+  effectCounts,
+  readTopic,
+  scenario,
+  startConsumer,
+  startRelay,
+  writeEntries,
+  type Scenario,
+} from './scenario.js';
 
 describe('relay killed between broker ack and mark', () => {
   let s: Scenario;
@@ -19,7 +27,10 @@ describe('relay killed between broker ack and mark', () => {
   it('re-sends the batch (duplicates on the topic) and the consumer applies each event once', async () => {
     await writeEntries(s, { count: 500, aggregates: 10, writers: 4 });
     relay = startRelay(s, { BATCH_SIZE: '100', CRASH_AFTER_SEND: '1' }, 'relay-crashing');
-    await waitFor(() => !relay.running, { timeoutMs: 30_000, message: () => `relay did not crash:\n${relay.logs}` });
+    await waitFor(() => !relay.running, {
+      timeoutMs: 30_000,
+      message: () => `relay did not crash:\n${relay.logs}`,
+    });
     expect(relay.logs).toMatch(/batch acknowledged/);
     // The acknowledged batch is still unpublished in the database: the crash hit the window.
     expect(await s.prisma.outbox.count({ where: { publishedAt: null } })).toBe(500);

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type TestProcess } from '@order-saga/testing';
-import { firstDeliveries, outOfOrderAggregates, readTopic, recordEntry, scenario, startRelay, type Scenario } from './scenario.js';
+import {
+  firstDeliveries,
+  outOfOrderAggregates,
+  readTopic,
+  recordEntry,
+  scenario,
+  startRelay,
+  type Scenario,
+} from './scenario.js';
 
 const acknowledged = (p: TestProcess) => (p.logs.match(/batch acknowledged/g) ?? []).length;
 
@@ -29,7 +37,9 @@ describe('two relays on one database', () => {
       for (let i = 0; i < n; i++) await recordEntry(s, `agg-${written++ % 20}`);
     };
     await writeSome(1000);
-    await waitFor(async () => (await s.prisma.outbox.count({ where: { publishedAt: null } })) === 0, { timeoutMs: 30_000 });
+    await waitFor(async () => (await s.prisma.outbox.count({ where: { publishedAt: null } })) === 0, {
+      timeoutMs: 30_000,
+    });
     expect(acknowledged(a)).toBeGreaterThan(0);
     expect(acknowledged(b)).toBe(0);
     expect(b.logs).not.toMatch(/is the leader/);
@@ -40,7 +50,9 @@ describe('two relays on one database', () => {
     await a.kill('SIGKILL');
     await writing;
     await b.waitForOutput(/is the leader/, 30_000);
-    await waitFor(async () => (await s.prisma.outbox.count({ where: { publishedAt: null } })) === 0, { timeoutMs: 30_000 });
+    await waitFor(async () => (await s.prisma.outbox.count({ where: { publishedAt: null } })) === 0, {
+      timeoutMs: 30_000,
+    });
     expect(acknowledged(b)).toBeGreaterThan(0);
 
     const messages = await readTopic(s.kafka, s.topic, (m) => new Set(m.map((x) => x.id)).size >= 3000);

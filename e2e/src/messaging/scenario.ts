@@ -69,7 +69,11 @@ export async function scenario(name: string, options: { brokers?: string[] } = {
  * One writer transaction: bump the aggregate's version (which locks its row, serialising writers of
  * one aggregate) and enqueue the event announcing it, as a service's handler would.
  */
-export async function recordEntry(s: Scenario, aggregateId: string, options: { holdMs?: number; note?: string } = {}): Promise<void> {
+export async function recordEntry(
+  s: Scenario,
+  aggregateId: string,
+  options: { holdMs?: number; note?: string } = {},
+): Promise<void> {
   await s.prisma.$transaction(
     async (tx: TestbedTx) => {
       const { version } = await tx.aggregate.upsert({
@@ -78,7 +82,10 @@ export async function recordEntry(s: Scenario, aggregateId: string, options: { h
         update: { version: { increment: 1 } },
       });
       await s.outbox.enqueue(
-        { type: 'LedgerEntryRecorded', payload: { aggregateId, seq: version, ...(options.note ? { note: options.note } : {}) } },
+        {
+          type: 'LedgerEntryRecorded',
+          payload: { aggregateId, seq: version, ...(options.note ? { note: options.note } : {}) },
+        },
         tx,
       );
       // Held open after the insert: its outbox id is taken, but later ids commit first.
@@ -91,14 +98,22 @@ export async function recordEntry(s: Scenario, aggregateId: string, options: { h
 /** `count` entries over `aggregates` aggregates by `writers` concurrent writers; every `holdEvery`-th transaction is held open. */
 export async function writeEntries(
   s: Scenario,
-  { count, aggregates, writers, holdEvery = 0, holdMs = 150 }: { count: number; aggregates: number; writers: number; holdEvery?: number; holdMs?: number },
+  {
+    count,
+    aggregates,
+    writers,
+    holdEvery = 0,
+    holdMs = 150,
+  }: { count: number; aggregates: number; writers: number; holdEvery?: number; holdMs?: number },
 ): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: writers }, async () => {
       while (next < count) {
         const n = next++;
-        await recordEntry(s, `agg-${n % aggregates}`, { holdMs: holdEvery && n % holdEvery === 0 ? holdMs : 0 });
+        await recordEntry(s, `agg-${n % aggregates}`, {
+          holdMs: holdEvery && n % holdEvery === 0 ? holdMs : 0,
+        });
       }
     }),
   );
@@ -130,7 +145,8 @@ export async function readTopic(
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+        for (const [k, v] of Object.entries(m.headers ?? {}))
+          headers[k] = String(Array.isArray(v) ? v[0] : v);
         messages.push({
           key: m.key?.toString() ?? '',
           id: headers.id ?? '',
@@ -147,7 +163,8 @@ export async function readTopic(
     await waitFor(() => until(messages), {
       timeoutMs,
       intervalMs: 100,
-      message: () => `topic ${topic}: condition not met after ${timeoutMs} ms with ${messages.length} messages`,
+      message: () =>
+        `topic ${topic}: condition not met after ${timeoutMs} ms with ${messages.length} messages`,
     });
     return messages;
   } finally {
@@ -174,7 +191,9 @@ export function outOfOrderAggregates(messages: TopicMessage[]): string[] {
 }
 
 /** How many times each message's effect was applied (effect rows per message id). */
-export async function effectCounts(s: Scenario): Promise<{ total: number; distinct: number; maxPerMessage: number }> {
+export async function effectCounts(
+  s: Scenario,
+): Promise<{ total: number; distinct: number; maxPerMessage: number }> {
   const [row] = await s.prisma.$queryRawUnsafe<{ total: bigint; distinct: bigint; max: number | null }[]>(
     `SELECT count(*) AS total, count(DISTINCT message_id) AS distinct,
             (SELECT max(c) FROM (SELECT count(*) AS c FROM effect GROUP BY message_id) x)::int AS max FROM effect`,
@@ -182,7 +201,11 @@ export async function effectCounts(s: Scenario): Promise<{ total: number; distin
   return { total: Number(row!.total), distinct: Number(row!.distinct), maxPerMessage: row!.max ?? 0 };
 }
 
-export function startConsumer(s: Scenario, extra: Record<string, string> = {}, name = 'consumer'): TestProcess {
+export function startConsumer(
+  s: Scenario,
+  extra: Record<string, string> = {},
+  name = 'consumer',
+): TestProcess {
   return new TestProcess(name, fixtures.consumer, s.env(extra)).start();
 }
 

@@ -12,13 +12,39 @@ describe('the order saga across four services', () => {
   });
 
   const stockOf = async (sku: string) =>
-    (await system.query<{ on_hand: number; reserved: number; shipped: number }>('inventory', 'SELECT on_hand, reserved, shipped FROM product WHERE sku = $1', [sku]))[0]!;
-  const paymentsOf = (orderId: string) => system.query<{ status: string; amount: number }>('payment', 'SELECT status, amount FROM payment WHERE order_id = $1', [orderId]);
-  const shipmentsOf = (orderId: string) => system.query<{ status: string }>('shipping', 'SELECT status FROM shipment WHERE order_id = $1', [orderId]);
+    (
+      await system.query<{ on_hand: number; reserved: number; shipped: number }>(
+        'inventory',
+        'SELECT on_hand, reserved, shipped FROM product WHERE sku = $1',
+        [sku],
+      )
+    )[0]!;
+  const paymentsOf = (orderId: string) =>
+    system.query<{ status: string; amount: number }>(
+      'payment',
+      'SELECT status, amount FROM payment WHERE order_id = $1',
+      [orderId],
+    );
+  const shipmentsOf = (orderId: string) =>
+    system.query<{ status: string }>('shipping', 'SELECT status FROM shipment WHERE order_id = $1', [
+      orderId,
+    ]);
   const reservationOf = async (orderId: string) =>
-    (await system.query<{ status: string }>('inventory', 'SELECT status FROM reservation WHERE order_id = $1', [orderId]))[0]?.status;
+    (
+      await system.query<{ status: string }>(
+        'inventory',
+        'SELECT status FROM reservation WHERE order_id = $1',
+        [orderId],
+      )
+    )[0]?.status;
   const creditOf = async (customer: string) =>
-    (await system.query<{ available_credit: number }>('payment', 'SELECT available_credit FROM customer WHERE id = $1', [customer]))[0]!.available_credit;
+    (
+      await system.query<{ available_credit: number }>(
+        'payment',
+        'SELECT available_credit FROM customer WHERE id = $1',
+        [customer],
+      )
+    )[0]!.available_credit;
 
   it('confirms a valid order: stock taken, payment captured once, one shipment', async () => {
     const gadgetBefore = await stockOf('gadget');
@@ -34,7 +60,12 @@ describe('the order saga across four services', () => {
     expect(gadgetAfter.on_hand).toBe(gadgetBefore.on_hand - 3);
     expect(gadgetAfter.shipped).toBe(gadgetBefore.shipped + 3);
     expect(order.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual(
-      expect.arrayContaining(['reserve-stock:reserved', 'charge-payment:charged', 'create-shipment:created', 'order:confirmed']),
+      expect.arrayContaining([
+        'reserve-stock:reserved',
+        'charge-payment:charged',
+        'create-shipment:created',
+        'order:confirmed',
+      ]),
     );
   });
 
@@ -50,7 +81,9 @@ describe('the order saga across four services', () => {
 
   it('cancels an order over the credit limit and releases its stock', async () => {
     const before = await stockOf('widget');
-    const orderId = await system.place(anOrder({ customerId: 'bob', items: [{ sku: 'widget', quantity: 10 }] }));
+    const orderId = await system.place(
+      anOrder({ customerId: 'bob', items: [{ sku: 'widget', quantity: 10 }] }),
+    );
     const order = await system.waitForTerminal(orderId);
     expect(order.status).toBe('CANCELLED');
     expect(order.reason).toBe('credit_limit_exceeded');
@@ -62,7 +95,9 @@ describe('the order saga across four services', () => {
 
   it('cancels an order to an unserved country: payment refunded, stock released', async () => {
     const creditBefore = await creditOf('alice');
-    const orderId = await system.place(anOrder({ shippingAddress: { country: 'AQ', city: 'McMurdo', line1: 'Station' } }));
+    const orderId = await system.place(
+      anOrder({ shippingAddress: { country: 'AQ', city: 'McMurdo', line1: 'Station' } }),
+    );
     const order = await system.waitForTerminal(orderId);
     expect(order.status).toBe('CANCELLED');
     expect(order.reason).toBe('country_not_served');
@@ -83,17 +118,39 @@ describe('the order saga across four services', () => {
     expect(b.orderId).toBe(a.orderId);
     expect(first.headers.get('location')).toBe(`/orders/${a.orderId}`);
 
-    const twins = await Promise.all(Array.from({ length: 20 }, () => system.placeOrder(body, 'key-concurrent')));
+    const twins = await Promise.all(
+      Array.from({ length: 20 }, () => system.placeOrder(body, 'key-concurrent')),
+    );
     const statuses = twins.map((r) => r.status);
     expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
-    const ids = new Set(await Promise.all(twins.filter((r) => r.status === 202).map(async (r) => ((await r.json()) as { orderId: string }).orderId)));
+    const ids = new Set(
+      await Promise.all(
+        twins
+          .filter((r) => r.status === 202)
+          .map(async (r) => ((await r.json()) as { orderId: string }).orderId),
+      ),
+    );
     expect(ids.size).toBe(1);
-    const rows = await system.query<{ n: string }>('order', `SELECT count(*) AS n FROM idempotency_key WHERE key = 'key-concurrent'`);
+    const rows = await system.query<{ n: string }>(
+      'order',
+      `SELECT count(*) AS n FROM idempotency_key WHERE key = 'key-concurrent'`,
+    );
     expect(Number(rows[0]!.n)).toBe(1);
     const [orderId] = [...ids];
-    expect(Number((await system.query<{ n: string }>('order', 'SELECT count(*) AS n FROM "order" WHERE id = $1', [orderId]))[0]!.n)).toBe(1);
+    expect(
+      Number(
+        (
+          await system.query<{ n: string }>('order', 'SELECT count(*) AS n FROM "order" WHERE id = $1', [
+            orderId,
+          ])
+        )[0]!.n,
+      ),
+    ).toBe(1);
 
-    const different = await system.placeOrder(anOrder({ items: [{ sku: 'widget', quantity: 3 }] }), 'key-sequential');
+    const different = await system.placeOrder(
+      anOrder({ items: [{ sku: 'widget', quantity: 3 }] }),
+      'key-sequential',
+    );
     expect(different.status).toBe(422);
     expect(different.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });

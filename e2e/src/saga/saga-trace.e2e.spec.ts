@@ -23,21 +23,32 @@ describe('one order, one trace', () => {
     const orderId = await system.place(anOrder());
     expect((await system.waitForTerminal(orderId)).status).toBe('CONFIRMED');
 
-    const post = () => receiver.spans().find((s) => s.service === 'order' && s.kind === 'server' && /POST/.test(s.name));
-    await waitFor(() => !!post(), { timeoutMs: 20_000, message: () => `no POST span; got ${receiver.spans().length} spans` });
+    const post = () =>
+      receiver.spans().find((s) => s.service === 'order' && s.kind === 'server' && /POST/.test(s.name));
+    await waitFor(() => !!post(), {
+      timeoutMs: 20_000,
+      message: () => `no POST span; got ${receiver.spans().length} spans`,
+    });
     const traceId = post()!.traceId;
     const inTrace = () => receiver.spans().filter((s) => s.traceId === traceId);
-    const handled = (service: string) => inTrace().filter((s) => s.service === service && s.kind === 'consumer');
-    await waitFor(() => services.every((service) => inTrace().some((s) => s.service === service)) && handled('shipping').length > 0, {
-      timeoutMs: 30_000,
-      message: () => `services in trace: ${[...new Set(inTrace().map((s) => s.service))].join(', ')}`,
-    });
+    const handled = (service: string) =>
+      inTrace().filter((s) => s.service === service && s.kind === 'consumer');
+    await waitFor(
+      () =>
+        services.every((service) => inTrace().some((s) => s.service === service)) &&
+        handled('shipping').length > 0,
+      {
+        timeoutMs: 30_000,
+        message: () => `services in trace: ${[...new Set(inTrace().map((s) => s.service))].join(', ')}`,
+      },
+    );
 
     // Every consumer span's parent is a span of the same trace (HTTP → outbox → consumer → outbox → …).
     const byId = new Map(inTrace().map((s) => [s.spanId, s]));
     const rootOf = (span: ReceivedSpan): ReceivedSpan => {
       let current = span;
-      for (let hops = 0; current.parentSpanId && byId.has(current.parentSpanId) && hops < 100; hops++) current = byId.get(current.parentSpanId)!;
+      for (let hops = 0; current.parentSpanId && byId.has(current.parentSpanId) && hops < 100; hops++)
+        current = byId.get(current.parentSpanId)!;
       return current;
     };
     for (const service of ['inventory', 'payment', 'shipping']) {
@@ -48,16 +59,27 @@ describe('one order, one trace', () => {
     // The shipment is created after the charge: its consumer span descends from payment's.
     const chain = (span: ReceivedSpan) => {
       const names: string[] = [];
-      for (let s: ReceivedSpan | undefined = span; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) names.push(`${s.service}:${s.kind}`);
+      for (
+        let s: ReceivedSpan | undefined = span;
+        s;
+        s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined
+      )
+        names.push(`${s.service}:${s.kind}`);
       return names;
     };
-    expect(chain(handled('shipping')[0]!)).toEqual(expect.arrayContaining(['payment:consumer', 'inventory:consumer', 'order:server']));
+    expect(chain(handled('shipping')[0]!)).toEqual(
+      expect.arrayContaining(['payment:consumer', 'inventory:consumer', 'order:server']),
+    );
   });
 
   it('carries the order correlation id on every log line about the order, in every service', async () => {
     const orderId = await system.place(anOrder({ items: [{ sku: 'gadget', quantity: 1 }] }));
     await system.waitForTerminal(orderId);
-    const [row] = await system.query<{ correlation_id: string }>('order', 'SELECT correlation_id FROM "order" WHERE id = $1', [orderId]);
+    const [row] = await system.query<{ correlation_id: string }>(
+      'order',
+      'SELECT correlation_id FROM "order" WHERE id = $1',
+      [orderId],
+    );
     const correlationId = row!.correlation_id;
     await new Promise((r) => setTimeout(r, 500));
     for (const service of services) {

@@ -101,14 +101,21 @@ export class SagaSystem {
         ...this.env,
         ...extraEnv,
       },
-      { nodeArgs: ['--import', `${repoRoot}/libs/telemetry/dist/register.js`], cwd: `${repoRoot}/apps/${service}` },
+      {
+        nodeArgs: ['--import', `${repoRoot}/libs/telemetry/dist/register.js`],
+        cwd: `${repoRoot}/apps/${service}`,
+      },
     ).start();
     this.processes.set(service, process);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true, {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
-    });
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
+      },
+    );
     return process;
   }
 
@@ -128,7 +135,11 @@ export class SagaSystem {
     return pool;
   }
 
-  async query<T extends pg.QueryResultRow>(service: Service, sql: string, params: unknown[] = []): Promise<T[]> {
+  async query<T extends pg.QueryResultRow>(
+    service: Service,
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
     return (await this.db(service).query<T>(sql, params)).rows;
   }
 
@@ -143,7 +154,8 @@ export class SagaSystem {
   /** Places an order and returns its id (fails the test on anything but 202). */
   async place(body: PlaceOrderBody, key?: string): Promise<string> {
     const response = await this.placeOrder(body, key);
-    if (response.status !== 202) throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 202)
+      throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
     return ((await response.json()) as { orderId: string }).orderId;
   }
 
@@ -160,7 +172,11 @@ export class SagaSystem {
         last = await this.order(orderId).catch(() => undefined);
         return !!last && terminal.includes(last.status);
       },
-      { timeoutMs, intervalMs: 100, message: () => `order ${orderId} not terminal: ${JSON.stringify(last)}\n${this.tail()}` },
+      {
+        timeoutMs,
+        intervalMs: 100,
+        message: () => `order ${orderId} not terminal: ${JSON.stringify(last)}\n${this.tail()}`,
+      },
     );
     return last!;
   }

@@ -43,7 +43,11 @@ function headerText(headers: IHeaders | undefined): Record<string, string> {
  * Reads a dead-letter topic from its start to its current end, without joining a consumer group
  * that would record progress: listing never changes what the next listing shows.
  */
-export async function readDeadLetters(kafka: Kafka, dltTopic: string, filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
+export async function readDeadLetters(
+  kafka: Kafka,
+  dltTopic: string,
+  filter: DeadLetterFilter = {},
+): Promise<DeadLetterRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `dlt-reader-${randomUUID()}`;
@@ -112,7 +116,9 @@ export async function replayDeadLetters(kafka: Kafka, records: readonly DeadLett
   try {
     const dltHeaderNames = new Set<string>(Object.values(DLT_HEADERS));
     for (const record of records) {
-      const headers = Object.fromEntries(Object.entries(record.headers).filter(([name]) => !dltHeaderNames.has(name)));
+      const headers = Object.fromEntries(
+        Object.entries(record.headers).filter(([name]) => !dltHeaderNames.has(name)),
+      );
       headers[REPLAYED_FROM_HEADER] = `${record.dltTopic}:${record.partition}:${record.offset}`;
       await producer.send({
         topic: record.originalTopic,

@@ -13,7 +13,10 @@ describe('isTransient: what the transport waits out instead of counting as a fai
     ['too many connections', withCode('53300')],
     ["Prisma can't reach the server", withCode('P1001')],
     ['Prisma pool timeout', withCode('P2024')],
-    ['driver adapter: database not reachable', Object.assign(new Error('x'), { kind: 'DatabaseNotReachable' })],
+    [
+      'driver adapter: database not reachable',
+      Object.assign(new Error('x'), { kind: 'DatabaseNotReachable' }),
+    ],
     ['a connection error wrapped as the cause', new Error('query failed', { cause: withCode('ECONNRESET') })],
     ['kafkajs connection error', Object.assign(new Error('broker gone'), { name: 'KafkaJSConnectionError' })],
     ['an explicit TransientError', new TransientError('try later')],
@@ -25,7 +28,10 @@ describe('isTransient: what the transport waits out instead of counting as a fai
     ['a plain handler bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['a unique violation (23505)', withCode('23505')],
     ['Prisma record not found', withCode('P2025')],
-    ['a PermanentError, even caused by a connection error', new PermanentError('never', { cause: withCode('ECONNREFUSED') })],
+    [
+      'a PermanentError, even caused by a connection error',
+      new PermanentError('never', { cause: withCode('ECONNREFUSED') }),
+    ],
     ['a non-error value', 'boom'],
   ])('counts %s as a failed attempt', (_, error) => {
     expect(isTransient(error)).toBe(false);

@@ -19,7 +19,15 @@ const TRANSIENT_SQLSTATE = /^(08...|40001|40P01|57P0[1-3]|53...)$/;
 // Prisma: can't reach server, timed out, server closed the connection, pool timeout, transaction
 // already closed/expired, write conflict or deadlock.
 const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
-const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+const TRANSIENT_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 // Prisma driver-adapter error kinds for the same situations.
 const TRANSIENT_ADAPTER_KIND = new Set([
   'DatabaseNotReachable',
@@ -41,11 +49,23 @@ export function isTransient(error: unknown): boolean {
     seen.add(current);
     if (current instanceof PermanentError) return false;
     if (current instanceof TransientError) return true;
-    const e = current as { code?: unknown; kind?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-    if (typeof e.code === 'string' && (TRANSIENT_SQLSTATE.test(e.code) || TRANSIENT_PRISMA.has(e.code) || TRANSIENT_NODE.has(e.code)))
+    const e = current as {
+      code?: unknown;
+      kind?: unknown;
+      name?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    if (
+      typeof e.code === 'string' &&
+      (TRANSIENT_SQLSTATE.test(e.code) || TRANSIENT_PRISMA.has(e.code) || TRANSIENT_NODE.has(e.code))
+    )
       return true;
     if (typeof e.kind === 'string' && TRANSIENT_ADAPTER_KIND.has(e.kind)) return true;
-    if (typeof e.name === 'string' && /^KafkaJS(Connection|RequestTimeout|NumberOfRetriesExceeded|BrokerNotFound)/.test(e.name))
+    if (
+      typeof e.name === 'string' &&
+      /^KafkaJS(Connection|RequestTimeout|NumberOfRetriesExceeded|BrokerNotFound)/.test(e.name)
+    )
       return true;
     if (typeof e.message === 'string' && TRANSIENT_MESSAGE.test(e.message)) return true;
     current = e.cause;

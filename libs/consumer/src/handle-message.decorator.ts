@@ -20,7 +20,11 @@ type MessageHandlerMethod<T extends MessageType> = (
  * ```
  */
 export function HandleMessage<T extends MessageType>(type: T) {
-  return <M extends MessageHandlerMethod<T>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>): void => {
+  return <M extends MessageHandlerMethod<T>>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): void => {
     // The explicit `string` type argument picks Nest's untyped overload; the typing is ours.
     EventPattern<string>(type)(target, key, descriptor);
     // Bind (payload, context) to the first two parameters, so handlers need no @Payload()/@Ctx().

@@ -259,7 +259,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
    * One transaction: record the messages in the inbox (one statement), run the handler of each one
    * that was not there yet. Returns the first handler failure (after rolling back), or nothing.
    */
-  private async transact(scope: PartitionScope, items: Item[], attempt: number): Promise<RunFailure | undefined> {
+  private async transact(
+    scope: PartitionScope,
+    items: Item[],
+    attempt: number,
+  ): Promise<RunFailure | undefined> {
     try {
       await this.options.transaction(async (tx) => {
         const fresh = await this.claim(tx, scope, items);
@@ -298,7 +302,14 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
   private async invoke(scope: PartitionScope, item: Item, tx: Tx, attempt: number): Promise<void> {
     const envelope = item.envelope!;
     const handler = this.messageHandlers.get(item.pattern!)!;
-    const context = new InboxContext<Tx>([tx, envelope, scope.topic, scope.partition, item.message.offset, attempt]);
+    const context = new InboxContext<Tx>([
+      tx,
+      envelope,
+      scope.topic,
+      scope.partition,
+      item.message.offset,
+      attempt,
+    ]);
     await withConsumerSpan(
       `${scope.topic} process`,
       { traceparent: envelope.traceparent, tracestate: envelope.tracestate },
@@ -315,7 +326,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       },
       () =>
         runWithMessageContext(
-          { correlationId: envelope.correlationId, causationId: envelope.causationId ?? undefined, messageId: envelope.messageId },
+          {
+            correlationId: envelope.correlationId,
+            causationId: envelope.causationId ?? undefined,
+            messageId: envelope.messageId,
+          },
           async () => {
             const result = await handler(envelope.payload, context);
             await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined }).catch(
@@ -339,7 +354,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
   }
 
   private decode(scope: PartitionScope, message: KafkaMessage): Item {
-    const decoded = fromKafkaMessage({ key: message.key, value: message.value, headers: message.headers ?? {} });
+    const decoded = fromKafkaMessage({
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+    });
     if (!decoded.ok) return { message, violation: decoded.error };
     const envelope = decoded.envelope;
     const topicKey = this.keysByTopic.get(scope.topic) ?? scope.topic;
@@ -371,8 +390,14 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       lastFailureAt,
     });
     const dlt = deadLetterTopic(scope.topic);
-    await this.untilDone(scope, () =>
-      this.producer!.send({ topic: dlt, acks: -1, messages: [{ key: message.key, value: message.value, headers }] }),
+    await this.untilDone(
+      scope,
+      () =>
+        this.producer!.send({
+          topic: dlt,
+          acks: -1,
+          messages: [{ key: message.key, value: message.value, headers }],
+        }),
       () => true,
     );
     this.log.error(
@@ -404,7 +429,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         shouldRetry: ({ error }) => !(error instanceof Interrupted) && transient(error) && this.active(scope),
         onFailedAttempt: async ({ error, attemptNumber }) => {
           if (error instanceof Interrupted || !transient(error)) return;
-          this.log.warn(`${scope.topic}[${scope.partition}] waiting out: ${error.message} (try ${attemptNumber})`);
+          this.log.warn(
+            `${scope.topic}[${scope.partition}] waiting out: ${error.message} (try ${attemptNumber})`,
+          );
           await scope.payload.heartbeat().catch(() => undefined);
         },
       },

@@ -30,15 +30,21 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
         const toCreate = missing.filter((t) => !existing.has(t));
         if (toCreate.length > 0) {
           await admin
-            .createTopics({ topics: toCreate.map((topic) => ({ topic, numPartitions })), waitForLeaders: false })
+            .createTopics({
+              topics: toCreate.map((topic) => ({ topic, numPartitions })),
+              waitForLeaders: false,
+            })
             .catch((error: unknown) => {
               // Two processes creating the same topic race; the loser's "already exists" is fine.
               if (!String((error as Error).message).includes('already exists')) throw error;
             });
         }
         const { topics: metadata } = await admin.fetchTopicMetadata({ topics: missing });
-        const leaderless = metadata.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-        if (leaderless.length > 0) throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
+        const leaderless = metadata.filter(
+          (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
+        );
+        if (leaderless.length > 0)
+          throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
       },
       { retries: 20, minTimeout: 100, maxTimeout: 1000 },
     );

@@ -1,4 +1,10 @@
-import { currentVersion, messageSpec, topicName, validateMessage, type MessageType } from '@order-saga/contracts';
+import {
+  currentVersion,
+  messageSpec,
+  topicName,
+  validateMessage,
+  type MessageType,
+} from '@order-saga/contracts';
 import { currentMessageContext, currentTraceContext } from '@order-saga/telemetry';
 import { v7 as uuidv7 } from 'uuid';
 import type { SqlTx } from './sql-tx.js';
@@ -74,7 +80,10 @@ export class Outbox {
     const rows = list.map(
       (_, r) => `(${CASTS.map((cast, c) => `$${r * COLUMNS.length + c + 1}::${cast}`).join(', ')})`,
     );
-    await tx.$executeRawUnsafe(`INSERT INTO outbox (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, ...values);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO outbox (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
+      ...values,
+    );
     return ids;
   }
 }

@@ -130,7 +130,10 @@ export class OutboxRelay {
 
   /** One database session: become leader, then publish until stopped or the session breaks. */
   private async session(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      application_name: 'outbox-relay',
+    });
     this.client = client;
     let broken: Error | undefined;
     client.on('error', (error) => {
@@ -140,7 +143,9 @@ export class OutboxRelay {
     await client.connect();
 
     while (!this.stopping) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK_KEY]);
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+        LEADER_LOCK_KEY,
+      ]);
       if (rows[0]?.ok) break;
       await this.idle(this.leaderRetryMs);
       if (broken) throw broken;
@@ -185,7 +190,9 @@ export class OutboxRelay {
       }
       inFlight = rows.length > 0 ? this.send(producer, rows) : undefined;
       if (previous) {
-        await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [previous.seqs]);
+        await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [
+          previous.seqs,
+        ]);
         this.published += previous.seqs.length;
       }
       if (!inFlight && !previous) {
@@ -221,7 +228,11 @@ export class OutboxRelay {
         compression: compressionCodecs[this.options.compression ?? 'none'],
         topicMessages: [...byTopic].map(([topic, topicRows]) => ({
           topic,
-          messages: topicRows.map((row) => ({ key: row.aggregateid, value: row.payload, headers: headersOf(row) })),
+          messages: topicRows.map((row) => ({
+            key: row.aggregateid,
+            value: row.payload,
+            headers: headersOf(row),
+          })),
         })),
       });
     })();

@@ -39,7 +39,11 @@ export class HealthController {
     return {
       status: 'ok',
       service: this.config.serviceName,
-      outbox: { unpublished: Number(rows[0]?.n ?? 0), relayLeader: this.relay.isLeader, published: this.relay.published },
+      outbox: {
+        unpublished: Number(rows[0]?.n ?? 0),
+        relayLeader: this.relay.isLeader,
+        published: this.relay.published,
+      },
       ...(await this.registry.collect()),
     };
   }

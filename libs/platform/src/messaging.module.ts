@@ -9,7 +9,7 @@ import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 
 export interface ServicePlatformOptions {
   /** The service's Prisma client class (an `@Injectable()` provider of the app). */
-  prisma: Provider & { provide?: unknown } | (new (...args: never[]) => PrismaLike);
+  prisma: (Provider & { provide?: unknown }) | (new (...args: never[]) => PrismaLike);
   /** Longest a handler transaction may stay open. */
   transactionTimeoutMs?: number;
 }
@@ -45,7 +45,10 @@ export class ServicePlatformModule {
               kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
               topicPrefix: cfg.kafkaTopicPrefix,
               transaction: (work) =>
-                prisma.$transaction(work, { maxWait: 10_000, timeout: options.transactionTimeoutMs ?? 30_000 }),
+                prisma.$transaction(work, {
+                  maxWait: 10_000,
+                  timeout: options.transactionTimeoutMs ?? 30_000,
+                }),
               maxAttempts: cfg.consumerMaxAttempts,
               retryBackoffMs: cfg.consumerRetryBackoffMs,
             }),

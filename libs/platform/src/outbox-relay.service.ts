@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ServiceConfig } from '@order-saga/config';
 import { OutboxRelay, createKafka } from '@order-saga/outbox';
 import { CONFIG } from './tokens.js';

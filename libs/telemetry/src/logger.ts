@@ -102,6 +102,18 @@ export class LoggingModule implements NestModule {
           pinoHttp: [
             {
               ...pinoOptions(options),
+              // One short line per request: method, path, status, time. Full headers on every line
+              // cost a fifth of the order service's CPU under load (saga benchmark profile).
+              serializers: {
+                req: (req: { id?: unknown; method?: string; url?: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  url: req.url,
+                }),
+                res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+              },
+              // Health probes every second would drown the lines that matter.
+              autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
               genReqId: (request, response) => {
                 const correlationId = correlationIdOf(request);
                 response.setHeader(CORRELATION_HEADER, correlationId);

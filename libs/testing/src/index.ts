@@ -1,4 +1,11 @@
-export { chooseInfraMode, testInfra, uniqueTopicPrefix, INFRA_MODE_VARIABLE, type InfraMode, type TestInfra } from './infra.js';
+export {
+  chooseInfraMode,
+  testInfra,
+  uniqueTopicPrefix,
+  INFRA_MODE_VARIABLE,
+  type InfraMode,
+  type TestInfra,
+} from './infra.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { TestProcess, waitFor } from './process.js';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';

@@ -15,7 +15,8 @@ export const INFRA_MODE_VARIABLE = 'ORDER_SAGA_TEST_INFRA';
 export function chooseInfraMode(env: NodeJS.ProcessEnv = process.env): InfraMode {
   const wanted = env[INFRA_MODE_VARIABLE] ?? 'auto';
   if (wanted === 'local' || wanted === 'containers') return wanted;
-  if (wanted !== 'auto') throw new Error(`${INFRA_MODE_VARIABLE} must be local, containers or auto, got "${wanted}"`);
+  if (wanted !== 'auto')
+    throw new Error(`${INFRA_MODE_VARIABLE} must be local, containers or auto, got "${wanted}"`);
   try {
     execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 5000 });
     return 'containers';
@@ -35,7 +36,10 @@ export function testInfra(env: NodeJS.ProcessEnv = process.env): TestInfra {
   const brokers = env.TEST_KAFKA_BROKERS ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   return {
     kafkaBrokers: brokers.split(','),
-    adminDatabaseUrl: env.TEST_DATABASE_ADMIN_URL ?? env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    adminDatabaseUrl:
+      env.TEST_DATABASE_ADMIN_URL ??
+      env.DATABASE_ADMIN_URL ??
+      'postgresql://postgres@127.0.0.1:5432/postgres',
   };
 }
 

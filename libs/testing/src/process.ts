@@ -18,11 +18,15 @@ export class TestProcess {
 
   start(): this {
     this.output = '';
-    const child = spawn(process.execPath, ['--enable-source-maps', ...(this.options.nodeArgs ?? []), this.script], {
-      cwd: this.options.cwd,
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', ...(this.options.nodeArgs ?? []), this.script],
+      {
+        cwd: this.options.cwd,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     const append = (chunk: Buffer) => {
       this.output += chunk.toString();
@@ -70,7 +74,11 @@ export class TestProcess {
 /** Polls `condition` until it holds or the timeout passes. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 30_000, intervalMs = 50, message }: { timeoutMs?: number; intervalMs?: number; message?: () => string } = {},
+  {
+    timeoutMs = 30_000,
+    intervalMs = 50,
+    message,
+  }: { timeoutMs?: number; intervalMs?: number; message?: () => string } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

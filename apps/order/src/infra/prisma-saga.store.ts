@@ -40,7 +40,10 @@ export class PrismaSagaStore {
   }
 
   /** The saga of an order, locked until the transaction ends (one reply or deadline at a time). */
-  async load(orderId: string, tx: Tx): Promise<(OrderSaga & { traceparent: string | null; tracestate: string | null }) | null> {
+  async load(
+    orderId: string,
+    tx: Tx,
+  ): Promise<(OrderSaga & { traceparent: string | null; tracestate: string | null }) | null> {
     const rows = await tx.$queryRawUnsafe<{ order_id: string }[]>(
       'SELECT order_id FROM saga WHERE order_id = $1::uuid FOR UPDATE',
       orderId,
@@ -90,7 +93,12 @@ export class PrismaSagaStore {
   private async record(decision: Decision, tx: Tx): Promise<void> {
     if (decision.steps.length > 0) {
       await tx.sagaStep.createMany({
-        data: decision.steps.map((step) => ({ orderId: decision.saga.orderId, name: step.name, outcome: step.outcome, detail: step.detail ?? null })),
+        data: decision.steps.map((step) => ({
+          orderId: decision.saga.orderId,
+          name: step.name,
+          outcome: step.outcome,
+          detail: step.detail ?? null,
+        })),
       });
     }
     if (decision.send.length > 0) await this.outbox.enqueue(decision.send, tx);

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { advance, onDeadline, startSaga, type OrderSaga, type Reply, type SagaPolicy, type Send } from './order.saga.js';
+import {
+  advance,
+  onDeadline,
+  startSaga,
+  type OrderSaga,
+  type Reply,
+  type SagaPolicy,
+  type Send,
+} from './order.saga.js';
 
-const policy: SagaPolicy = { stepTimeoutMs: 1000, stepMaxAttempts: 3, compensationMaxAttempts: 3, compensationBackoffMs: 500 };
+const policy: SagaPolicy = {
+  stepTimeoutMs: 1000,
+  stepMaxAttempts: 3,
+  compensationMaxAttempts: 3,
+  compensationBackoffMs: 500,
+};
 const now = new Date('2026-11-22T12:00:00Z');
 const later = (ms: number) => new Date(now.getTime() + ms);
 const orderId = '0196a0c4-0000-7000-8000-000000000001';
@@ -18,8 +31,10 @@ const data = {
 function aSaga(overrides: Partial<OrderSaga> = {}): OrderSaga {
   return { ...startSaga(orderId, data, now, policy).saga, ...overrides };
 }
-const reply = <T extends Reply['type']>(type: T, payload: Omit<Extract<Reply, { type: T }>['payload'], 'orderId'>) =>
-  ({ type, payload: { orderId, ...payload } }) as Reply;
+const reply = <T extends Reply['type']>(
+  type: T,
+  payload: Omit<Extract<Reply, { type: T }>['payload'], 'orderId'>,
+) => ({ type, payload: { orderId, ...payload } }) as Reply;
 const types = (send: Send[]) => send.map((m) => m.type);
 
 describe('order saga: the happy path', () => {
@@ -33,17 +48,31 @@ describe('order saga: the happy path', () => {
   it('charges the order total once stock is reserved', () => {
     const { saga, send } = advance(aSaga(), reply('StockReserved', { items: data.items }), now, policy);
     expect(saga.status).toBe('CHARGING');
-    expect(send).toEqual([{ type: 'ChargePayment', payload: { orderId, customerId: 'alice', amount: 3500 } }]);
+    expect(send).toEqual([
+      { type: 'ChargePayment', payload: { orderId, customerId: 'alice', amount: 3500 } },
+    ]);
   });
 
   it('asks for a shipment to the order address once paid', () => {
-    const { saga, send } = advance(aSaga({ status: 'CHARGING' }), reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy);
+    const { saga, send } = advance(
+      aSaga({ status: 'CHARGING' }),
+      reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }),
+      now,
+      policy,
+    );
     expect(saga.status).toBe('SHIPPING');
-    expect(send).toEqual([{ type: 'CreateShipment', payload: { orderId, address: data.address, items: data.items } }]);
+    expect(send).toEqual([
+      { type: 'CreateShipment', payload: { orderId, address: data.address, items: data.items } },
+    ]);
   });
 
   it('confirms the order once the shipment exists, and stops the clock', () => {
-    const { saga, send } = advance(aSaga({ status: 'SHIPPING' }), reply('ShipmentCreated', { shipmentId: 's1' }), now, policy);
+    const { saga, send } = advance(
+      aSaga({ status: 'SHIPPING' }),
+      reply('ShipmentCreated', { shipmentId: 's1' }),
+      now,
+      policy,
+    );
     expect(saga.status).toBe('CONFIRMED');
     expect(saga.deadlineAt).toBeNull();
     expect(types(send)).toEqual(['OrderConfirmed']);
@@ -52,33 +81,59 @@ describe('order saga: the happy path', () => {
 
 describe('order saga: failures', () => {
   it('rejects without compensating when stock is unavailable: nothing was taken', () => {
-    const { saga, send } = advance(aSaga(), reply('StockUnavailable', { reason: 'out_of_stock', sku: 'last-one' }), now, policy);
+    const { saga, send } = advance(
+      aSaga(),
+      reply('StockUnavailable', { reason: 'out_of_stock', sku: 'last-one' }),
+      now,
+      policy,
+    );
     expect(saga.status).toBe('REJECTED');
     expect(saga.reason).toBe('out_of_stock: last-one');
     expect(types(send)).toEqual(['OrderRejected']);
   });
 
   it('releases the stock when payment is declined', () => {
-    const { saga, send } = advance(aSaga({ status: 'CHARGING' }), reply('PaymentDeclined', { reason: 'credit_limit_exceeded' }), now, policy);
+    const { saga, send } = advance(
+      aSaga({ status: 'CHARGING' }),
+      reply('PaymentDeclined', { reason: 'credit_limit_exceeded' }),
+      now,
+      policy,
+    );
     expect(saga.status).toBe('COMPENSATING');
     expect(saga.pending).toEqual(['stock']);
     expect(types(send)).toEqual(['ReleaseStock']);
   });
 
   it('refunds and releases when the shipment is refused', () => {
-    const { saga, send } = advance(aSaga({ status: 'SHIPPING' }), reply('ShipmentRefused', { reason: 'country_not_served' }), now, policy);
+    const { saga, send } = advance(
+      aSaga({ status: 'SHIPPING' }),
+      reply('ShipmentRefused', { reason: 'country_not_served' }),
+      now,
+      policy,
+    );
     expect(saga.status).toBe('COMPENSATING');
     expect(types(send)).toEqual(['RefundPayment', 'ReleaseStock']);
   });
 
   it('is cancelled, with the reason, once every compensation is acknowledged', () => {
-    const compensating = aSaga({ status: 'COMPENSATING', pending: ['payment', 'stock'], reason: 'country_not_served' });
-    const refunded = advance(compensating, reply('PaymentRefunded', { paymentId: 'p1', amount: 3500 }), now, policy);
+    const compensating = aSaga({
+      status: 'COMPENSATING',
+      pending: ['payment', 'stock'],
+      reason: 'country_not_served',
+    });
+    const refunded = advance(
+      compensating,
+      reply('PaymentRefunded', { paymentId: 'p1', amount: 3500 }),
+      now,
+      policy,
+    );
     expect(refunded.saga.status).toBe('COMPENSATING');
     const released = advance(refunded.saga, reply('StockReleased', {}), now, policy);
     expect(released.saga.status).toBe('CANCELLED');
     expect(released.saga.reason).toBe('country_not_served');
-    expect(released.send).toEqual([{ type: 'OrderCancelled', payload: { orderId, reason: 'country_not_served' } }]);
+    expect(released.send).toEqual([
+      { type: 'OrderCancelled', payload: { orderId, reason: 'country_not_served' } },
+    ]);
   });
 });
 
@@ -113,11 +168,22 @@ describe('order saga: deadlines', () => {
   });
 
   it('ends in COMPENSATION_FAILED, visibly, when a compensation keeps going unanswered', () => {
-    const { saga, send } = onDeadline(aSaga({ status: 'COMPENSATING', attempt: 3, pending: ['payment'], reason: 'x' }), now, policy);
+    const { saga, send } = onDeadline(
+      aSaga({ status: 'COMPENSATING', attempt: 3, pending: ['payment'], reason: 'x' }),
+      now,
+      policy,
+    );
     expect(saga.status).toBe('COMPENSATION_FAILED');
     expect(saga.deadlineAt).toBeNull();
     expect(send).toEqual([
-      { type: 'OrderCompensationFailed', payload: { orderId, step: 'RefundPayment', reason: expect.stringMatching(/RefundPayment unanswered after 3 attempts/) } },
+      {
+        type: 'OrderCompensationFailed',
+        payload: {
+          orderId,
+          step: 'RefundPayment',
+          reason: expect.stringMatching(/RefundPayment unanswered after 3 attempts/),
+        },
+      },
     ]);
   });
 
@@ -131,13 +197,20 @@ describe('order saga: deadlines', () => {
 describe('order saga: late and duplicate replies', () => {
   it('refunds a charge that succeeded after the saga was cancelled without it', () => {
     const cancelled = aSaga({ status: 'CANCELLED', compensated: ['stock'], reason: 'credit' });
-    const { send } = advance(cancelled, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy);
+    const { send } = advance(
+      cancelled,
+      reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }),
+      now,
+      policy,
+    );
     expect(types(send)).toEqual(['RefundPayment']);
   });
 
   it('does not refund twice when the refund is already on its way', () => {
     const compensating = aSaga({ status: 'COMPENSATING', pending: ['payment', 'stock'] });
-    expect(advance(compensating, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send).toEqual([]);
+    expect(
+      advance(compensating, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send,
+    ).toEqual([]);
   });
 
   it('adds a late reservation to the compensations still awaited', () => {
@@ -156,6 +229,8 @@ describe('order saga: late and duplicate replies', () => {
 
   it('never compensates a confirmed order', () => {
     const confirmed = aSaga({ status: 'CONFIRMED' });
-    expect(advance(confirmed, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send).toEqual([]);
+    expect(
+      advance(confirmed, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send,
+    ).toEqual([]);
   });
 });

@@ -22,7 +22,12 @@ export type TerminalStatus = 'CONFIRMED' | 'REJECTED' | 'CANCELLED' | 'COMPENSAT
 export type SagaStatus = ForwardStatus | 'COMPENSATING' | TerminalStatus;
 export type Participant = 'stock' | 'payment' | 'shipment';
 
-export const terminalStatuses: readonly TerminalStatus[] = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
+export const terminalStatuses: readonly TerminalStatus[] = [
+  'CONFIRMED',
+  'REJECTED',
+  'CANCELLED',
+  'COMPENSATION_FAILED',
+];
 
 export interface OrderData {
   customerId: string;
@@ -89,7 +94,10 @@ export type ReplyType = Reply['type'];
 type PayloadOfReply<T extends ReplyType> = Extract<Reply, { type: T }>['payload'];
 
 // Commands, built from the saga's data. Every one is keyed by the order id (its payload's orderId).
-const reserveStock = (s: OrderSaga): Send => ({ type: 'ReserveStock', payload: { orderId: s.orderId, items: s.data.items } });
+const reserveStock = (s: OrderSaga): Send => ({
+  type: 'ReserveStock',
+  payload: { orderId: s.orderId, items: s.data.items },
+});
 const chargePayment = (s: OrderSaga): Send => ({
   type: 'ChargePayment',
   payload: { orderId: s.orderId, customerId: s.data.customerId, amount: s.data.total },
@@ -98,36 +106,70 @@ const createShipment = (s: OrderSaga): Send => ({
   type: 'CreateShipment',
   payload: { orderId: s.orderId, address: s.data.address, items: s.data.items },
 });
-const compensation: Record<Participant, { type: MessageType; make: (s: OrderSaga, reason: string) => Send }> = {
-  shipment: { type: 'CancelShipment', make: (s, reason) => ({ type: 'CancelShipment', payload: { orderId: s.orderId, reason } }) },
-  payment: { type: 'RefundPayment', make: (s, reason) => ({ type: 'RefundPayment', payload: { orderId: s.orderId, reason } }) },
-  stock: { type: 'ReleaseStock', make: (s, reason) => ({ type: 'ReleaseStock', payload: { orderId: s.orderId, reason } }) },
-};
+const compensation: Record<Participant, { type: MessageType; make: (s: OrderSaga, reason: string) => Send }> =
+  {
+    shipment: {
+      type: 'CancelShipment',
+      make: (s, reason) => ({ type: 'CancelShipment', payload: { orderId: s.orderId, reason } }),
+    },
+    payment: {
+      type: 'RefundPayment',
+      make: (s, reason) => ({ type: 'RefundPayment', payload: { orderId: s.orderId, reason } }),
+    },
+    stock: {
+      type: 'ReleaseStock',
+      make: (s, reason) => ({ type: 'ReleaseStock', payload: { orderId: s.orderId, reason } }),
+    },
+  };
 
 /** The forward step of each status: what to (re-)send, and what may have been taken by then. */
-const forward: Record<ForwardStatus, { step: string; send: (s: OrderSaga) => Send; mayHaveTaken: Participant[] }> = {
+const forward: Record<
+  ForwardStatus,
+  { step: string; send: (s: OrderSaga) => Send; mayHaveTaken: Participant[] }
+> = {
   RESERVING: { step: 'reserve-stock', send: reserveStock, mayHaveTaken: ['stock'] },
   CHARGING: { step: 'charge-payment', send: chargePayment, mayHaveTaken: ['payment', 'stock'] },
   SHIPPING: { step: 'create-shipment', send: createShipment, mayHaveTaken: ['shipment', 'payment', 'stock'] },
 };
 
-type Transition<T extends ReplyType> = (s: OrderSaga, reply: PayloadOfReply<T>, now: Date, policy: SagaPolicy) => Decision;
+type Transition<T extends ReplyType> = (
+  s: OrderSaga,
+  reply: PayloadOfReply<T>,
+  now: Date,
+  policy: SagaPolicy,
+) => Decision;
 type Transitions = { [S in SagaStatus]?: { [T in ReplyType]?: Transition<T> } };
 
 /** Which reply moves the saga where, per status. A reply not listed here is handled by {@link advance}. */
 export const orderSaga: Transitions = {
   RESERVING: {
-    StockReserved: (s, _, now, p) => proceed(s, 'CHARGING', now, p, { name: 'reserve-stock', outcome: 'reserved' }),
-    StockUnavailable: (s, e) => finish(s, 'REJECTED', `${e.reason}: ${e.sku}`, { name: 'reserve-stock', outcome: 'unavailable', detail: `${e.reason}: ${e.sku}` }),
+    StockReserved: (s, _, now, p) =>
+      proceed(s, 'CHARGING', now, p, { name: 'reserve-stock', outcome: 'reserved' }),
+    StockUnavailable: (s, e) =>
+      finish(s, 'REJECTED', `${e.reason}: ${e.sku}`, {
+        name: 'reserve-stock',
+        outcome: 'unavailable',
+        detail: `${e.reason}: ${e.sku}`,
+      }),
   },
   CHARGING: {
-    PaymentCharged: (s, _, now, p) => proceed(s, 'SHIPPING', now, p, { name: 'charge-payment', outcome: 'charged' }),
-    PaymentDeclined: (s, e, now, p) => compensate(s, e.reason, ['stock'], now, p, { name: 'charge-payment', outcome: 'declined', detail: e.reason }),
+    PaymentCharged: (s, _, now, p) =>
+      proceed(s, 'SHIPPING', now, p, { name: 'charge-payment', outcome: 'charged' }),
+    PaymentDeclined: (s, e, now, p) =>
+      compensate(s, e.reason, ['stock'], now, p, {
+        name: 'charge-payment',
+        outcome: 'declined',
+        detail: e.reason,
+      }),
   },
   SHIPPING: {
     ShipmentCreated: (s) => finish(s, 'CONFIRMED', null, { name: 'create-shipment', outcome: 'created' }),
     ShipmentRefused: (s, e, now, p) =>
-      compensate(s, e.reason, ['payment', 'stock'], now, p, { name: 'create-shipment', outcome: 'refused', detail: e.reason }),
+      compensate(s, e.reason, ['payment', 'stock'], now, p, {
+        name: 'create-shipment',
+        outcome: 'refused',
+        detail: e.reason,
+      }),
   },
   COMPENSATING: {
     StockReleased: (s) => acknowledged(s, 'stock'),
@@ -151,7 +193,16 @@ export function startSaga(orderId: string, data: OrderData, now: Date, policy: S
   return {
     saga,
     send: [
-      { type: 'OrderPlaced', payload: { orderId, customerId: data.customerId, items: data.items, total: data.total, shippingAddress: data.address } },
+      {
+        type: 'OrderPlaced',
+        payload: {
+          orderId,
+          customerId: data.customerId,
+          items: data.items,
+          total: data.total,
+          shippingAddress: data.address,
+        },
+      },
       reserveStock(saga),
     ],
     steps: [{ name: 'reserve-stock', outcome: 'requested' }],
@@ -177,13 +228,23 @@ export function onDeadline(saga: OrderSaga, now: Date, policy: SagaPolicy): Deci
     return {
       saga: { ...saga, attempt: saga.attempt + 1, deadlineAt: after(now, policy.stepTimeoutMs) },
       send: [step.send(saga)],
-      steps: [{ name: step.step, outcome: 'retried', detail: `no reply in ${policy.stepTimeoutMs} ms; attempt ${saga.attempt + 1}` }],
+      steps: [
+        {
+          name: step.step,
+          outcome: 'retried',
+          detail: `no reply in ${policy.stepTimeoutMs} ms; attempt ${saga.attempt + 1}`,
+        },
+      ],
     };
   }
   // Unknown whether the participant acted: undo everything it and the steps before may have done.
   // A participant that never acted acknowledges the compensation as a no-op.
   const reason = `${step.step} timed out after ${saga.attempt} attempts`;
-  return compensate(saga, reason, step.mayHaveTaken, now, policy, { name: step.step, outcome: 'timed-out', detail: reason });
+  return compensate(saga, reason, step.mayHaveTaken, now, policy, {
+    name: step.step,
+    outcome: 'timed-out',
+    detail: reason,
+  });
 }
 
 function proceed(s: OrderSaga, next: ForwardStatus, now: Date, policy: SagaPolicy, done: Step): Decision {
@@ -200,10 +261,21 @@ function finish(s: OrderSaga, status: 'CONFIRMED' | 'REJECTED', reason: string |
     status === 'CONFIRMED'
       ? { type: 'OrderConfirmed', payload: { orderId: s.orderId } }
       : { type: 'OrderRejected', payload: { orderId: s.orderId, reason: reason ?? 'rejected' } };
-  return { saga: { ...s, status, reason, deadlineAt: null }, send: [event], steps: [done, { name: 'order', outcome: status.toLowerCase() }] };
+  return {
+    saga: { ...s, status, reason, deadlineAt: null },
+    send: [event],
+    steps: [done, { name: 'order', outcome: status.toLowerCase() }],
+  };
 }
 
-function compensate(s: OrderSaga, reason: string, undo: Participant[], now: Date, policy: SagaPolicy, done: Step): Decision {
+function compensate(
+  s: OrderSaga,
+  reason: string,
+  undo: Participant[],
+  now: Date,
+  policy: SagaPolicy,
+  done: Step,
+): Decision {
   const saga: OrderSaga = {
     ...s,
     status: 'COMPENSATING',
@@ -239,7 +311,12 @@ function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decisi
     const reason = `${failed.join(', ')} unanswered after ${s.attempt} attempts (${s.reason ?? 'compensating'})`;
     return {
       saga: { ...s, status: 'COMPENSATION_FAILED', deadlineAt: null },
-      send: [{ type: 'OrderCompensationFailed', payload: { orderId: s.orderId, step: failed[0] ?? 'ReleaseStock', reason } }],
+      send: [
+        {
+          type: 'OrderCompensationFailed',
+          payload: { orderId: s.orderId, step: failed[0] ?? 'ReleaseStock', reason },
+        },
+      ],
       steps: [{ name: 'order', outcome: 'compensation-failed', detail: reason }],
     };
   }
@@ -248,7 +325,11 @@ function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decisi
   return {
     saga: { ...s, attempt: s.attempt + 1, deadlineAt: after(now, policy.stepTimeoutMs + wait) },
     send: s.pending.map((p) => compensation[p].make(s, s.reason ?? 'compensating')),
-    steps: s.pending.map((p) => ({ name: compensation[p].type, outcome: 'retried', detail: `attempt ${s.attempt + 1}` })),
+    steps: s.pending.map((p) => ({
+      name: compensation[p].type,
+      outcome: 'retried',
+      detail: `attempt ${s.attempt + 1}`,
+    })),
   };
 }
 

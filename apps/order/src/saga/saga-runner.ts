@@ -10,7 +10,9 @@ const sagaMeter = meter('order-saga');
 const compensationFailed = sagaMeter.createCounter('saga_compensation_failed_total', {
   description: 'Sagas that ended in COMPENSATION_FAILED: a person must finish undoing them',
 });
-const sagasEnded = sagaMeter.createCounter('saga_ended_total', { description: 'Sagas that reached a terminal status, by status' });
+const sagasEnded = sagaMeter.createCounter('saga_ended_total', {
+  description: 'Sagas that reached a terminal status, by status',
+});
 
 /**
  * The one way a saga moves: lock it, decide with a pure function, save the decision with its
@@ -36,15 +38,23 @@ export class SagaRunner {
   }
 
   private report(before: OrderSaga, { saga, steps }: Decision): void {
-    for (const step of steps) this.logger.log({ orderId: saga.orderId, step: step.name, outcome: step.outcome, detail: step.detail });
-    if (saga.status === before.status || !(terminalStatuses as readonly string[]).includes(saga.status)) return;
+    for (const step of steps)
+      this.logger.log({ orderId: saga.orderId, step: step.name, outcome: step.outcome, detail: step.detail });
+    if (saga.status === before.status || !(terminalStatuses as readonly string[]).includes(saga.status))
+      return;
     sagasEnded.add(1, { status: saga.status });
     if (saga.status === 'COMPENSATION_FAILED') {
       compensationFailed.add(1);
       // The correlation id is in every log line through the message context.
-      this.logger.error({ orderId: saga.orderId, pending: saga.pending, reason: saga.reason }, 'saga ended in COMPENSATION_FAILED: needs a person');
+      this.logger.error(
+        { orderId: saga.orderId, pending: saga.pending, reason: saga.reason },
+        'saga ended in COMPENSATION_FAILED: needs a person',
+      );
     } else {
-      this.logger.log({ orderId: saga.orderId, status: saga.status, reason: saga.reason }, `saga ended ${saga.status}`);
+      this.logger.log(
+        { orderId: saga.orderId, status: saga.status, reason: saga.reason },
+        `saga ended ${saga.status}`,
+      );
     }
   }
 }

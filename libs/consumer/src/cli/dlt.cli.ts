@@ -2,7 +2,12 @@
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import { createKafka } from '@order-saga/outbox';
-import { readDeadLetters, replayDeadLetters, type DeadLetterFilter, type DeadLetterRecord } from '../dead-letter-store.js';
+import {
+  readDeadLetters,
+  replayDeadLetters,
+  type DeadLetterFilter,
+  type DeadLetterRecord,
+} from '../dead-letter-store.js';
 
 const program = new Command('dlt')
   .description('List, inspect and replay dead-lettered messages.')
@@ -11,7 +16,10 @@ const program = new Command('dlt')
 
 const filters = (cmd: Command) =>
   cmd
-    .option('-t, --topic <topic>', 'original topic (e.g. inventory.commands) or dead-letter topic; default: every *.dlt topic')
+    .option(
+      '-t, --topic <topic>',
+      'original topic (e.g. inventory.commands) or dead-letter topic; default: every *.dlt topic',
+    )
     .option('--type <type>', 'only messages of this type (e.g. ReserveStock)')
     .option('--aggregate <id>', 'only messages of this aggregate (the Kafka key, e.g. an order id)')
     .option('--message-id <id>', 'only the message with this id')
@@ -80,16 +88,28 @@ filters(program.command('show').description('every header and the payload of the
   },
 );
 
-filters(program.command('replay').description('publish the matching messages to their original topics, same message id'))
+filters(
+  program
+    .command('replay')
+    .description('publish the matching messages to their original topics, same message id'),
+)
   .option('--all', 'replay every matching message (required when no --position or --message-id is given)')
   .action(async (options: FilterOptions & { all?: boolean }) => {
     if (!options.all && !options.position && !options.messageId) {
-      program.error('replay needs --position, --message-id, or --all (with optional --type/--aggregate filters)');
+      program.error(
+        'replay needs --position, --message-id, or --all (with optional --type/--aggregate filters)',
+      );
     }
     const { brokers } = program.opts<{ brokers: string }>();
     const records = await collect(options);
-    const replayed = await replayDeadLetters(createKafka({ clientId: 'dlt-cli', brokers: brokers.split(',') }), records);
-    for (const r of records) console.log(`replayed ${r.type ?? '?'} ${r.messageId ?? ''} from ${r.dltTopic} ${r.partition}:${r.offset} to ${r.originalTopic}`);
+    const replayed = await replayDeadLetters(
+      createKafka({ clientId: 'dlt-cli', brokers: brokers.split(',') }),
+      records,
+    );
+    for (const r of records)
+      console.log(
+        `replayed ${r.type ?? '?'} ${r.messageId ?? ''} from ${r.dltTopic} ${r.partition}:${r.offset} to ${r.originalTopic}`,
+      );
     console.log(`${replayed} message(s) replayed`);
   });
 
