@@ -188,8 +188,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       }
     } catch (error) {
       // Stopping or a rebalance interrupted a wait: leave the rest unresolved; it is fetched again.
-      if (error instanceof Interrupted) return;
-      throw error;
+      if (!(error instanceof Interrupted)) throw error;
+    } finally {
+      // Losing the partition (rebalance, shutdown): commit what is done before it moves on, so the
+      // next owner starts after it instead of re-reading it.
+      if (!this.active(scope)) await this.committer!.flush();
     }
   }
 
