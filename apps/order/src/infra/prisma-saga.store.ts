@@ -5,6 +5,19 @@ import type { Decision, OrderData, OrderSaga, Participant, SagaStatus } from '..
 import { terminalStatuses } from '../saga/order.saga.js';
 import type { Tx } from './prisma.service.js';
 
+interface SagaRow {
+  order_id: string;
+  status: string;
+  attempt: number;
+  deadline_at: Date | null;
+  pending: string[];
+  compensated: string[];
+  reason: string | null;
+  data: unknown;
+  traceparent: string | null;
+  tracestate: string | null;
+}
+
 /** The order's public status: PENDING while the saga runs, then its outcome. */
 export function orderStatusOf(status: SagaStatus): string {
   return (terminalStatuses as readonly string[]).includes(status) ? status : 'PENDING';
@@ -44,21 +57,24 @@ export class PrismaSagaStore {
     orderId: string,
     tx: Tx,
   ): Promise<(OrderSaga & { traceparent: string | null; tracestate: string | null }) | null> {
-    const rows = await tx.$queryRawUnsafe<{ order_id: string }[]>(
-      'SELECT order_id FROM saga WHERE order_id = $1::uuid FOR UPDATE',
+    // Raw SQL on the saga's hot path (every reply and deadline): one round trip that reads and
+    // locks, instead of a lock query plus a Prisma model query compiled on each call.
+    const rows = await tx.$queryRawUnsafe<SagaRow[]>(
+      `SELECT order_id::text, status, attempt, deadline_at, pending, compensated, reason, data, traceparent, tracestate
+         FROM saga WHERE order_id = $1::uuid FOR UPDATE`,
       orderId,
     );
-    if (rows.length === 0) return null;
-    const row = await tx.saga.findUniqueOrThrow({ where: { orderId } });
+    const row = rows[0];
+    if (!row) return null;
     return {
-      orderId: row.orderId,
+      orderId: row.order_id,
       status: row.status as SagaStatus,
       attempt: row.attempt,
-      deadlineAt: row.deadlineAt,
+      deadlineAt: row.deadline_at,
       pending: row.pending as Participant[],
       compensated: row.compensated as Participant[],
       reason: row.reason,
-      data: row.data as unknown as OrderData,
+      data: row.data as OrderData,
       traceparent: row.traceparent,
       tracestate: row.tracestate,
     };
@@ -68,38 +84,39 @@ export class PrismaSagaStore {
   async apply(before: OrderSaga, decision: Decision, tx: Tx): Promise<void> {
     const { saga } = decision;
     if (saga !== before) {
-      await tx.saga.update({
-        where: { orderId: saga.orderId },
-        data: {
-          status: saga.status,
-          attempt: saga.attempt,
-          deadlineAt: saga.deadlineAt,
-          pending: saga.pending,
-          compensated: saga.compensated,
-          reason: saga.reason,
-          version: { increment: 1 },
-        },
-      });
-      if (saga.status !== before.status) {
-        await tx.order.update({
-          where: { id: saga.orderId },
-          data: { status: orderStatusOf(saga.status), reason: saga.reason },
-        });
-      }
+      // The saga row and, when the status moved, the order's public status, in one statement.
+      await tx.$executeRawUnsafe(
+        `WITH s AS (
+           UPDATE saga SET status = $2, attempt = $3, deadline_at = $4::timestamptz, pending = $5::text[],
+                  compensated = $6::text[], reason = $7, version = version + 1, updated_at = now()
+            WHERE order_id = $1::uuid)
+         UPDATE "order" SET status = $8, reason = $7, updated_at = now() WHERE id = $1::uuid AND $9`,
+        saga.orderId,
+        saga.status,
+        saga.attempt,
+        saga.deadlineAt?.toISOString() ?? null,
+        saga.pending,
+        saga.compensated,
+        saga.reason,
+        orderStatusOf(saga.status),
+        saga.status !== before.status,
+      );
     }
     await this.record(decision, tx);
   }
 
   private async record(decision: Decision, tx: Tx): Promise<void> {
-    if (decision.steps.length > 0) {
-      await tx.sagaStep.createMany({
-        data: decision.steps.map((step) => ({
-          orderId: decision.saga.orderId,
-          name: step.name,
-          outcome: step.outcome,
-          detail: step.detail ?? null,
-        })),
-      });
+    const { steps } = decision;
+    if (steps.length > 0) {
+      await tx.$executeRawUnsafe(
+        `INSERT INTO saga_step (order_id, name, outcome, detail)
+         SELECT $1::uuid, s.name, s.outcome, s.detail
+           FROM unnest($2::text[], $3::text[], $4::text[]) AS s(name, outcome, detail)`,
+        decision.saga.orderId,
+        steps.map((step) => step.name),
+        steps.map((step) => step.outcome),
+        steps.map((step) => step.detail ?? null),
+      );
     }
     if (decision.send.length > 0) await this.outbox.enqueue(decision.send, tx);
   }
