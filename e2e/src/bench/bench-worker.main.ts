@@ -99,7 +99,10 @@ async function startInboxConsumer(
   @Controller()
   class LedgerBenchController {
     @HandleMessage('LedgerEntryRecorded')
-    async record(@Payload() entry: LedgerEntryRecorded, @Ctx() ctx: InboxContext<TestbedTx | PgTx>): Promise<void> {
+    async record(
+      @Payload() entry: LedgerEntryRecorded,
+      @Ctx() ctx: InboxContext<TestbedTx | PgTx>,
+    ): Promise<void> {
       recorder.seen(ctx.envelope.messageId);
       if (c.transactions === 'pg') {
         await ctx.tx.$executeRawUnsafe(

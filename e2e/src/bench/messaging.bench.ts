@@ -206,7 +206,11 @@ function latencies(
  * 3. Outbox commit → handler: writers commit one event per transaction at 1,000/s; the relay and
  * the consumer run in their own processes, as they would in production.
  */
-async function outboxLatency(s: Scenario, groups: string[], transactions: TransactionKind): Promise<LatencyRun> {
+async function outboxLatency(
+  s: Scenario,
+  groups: string[],
+  transactions: TransactionKind,
+): Promise<LatencyRun> {
   const consumerName = `bench-latency-${randomBytes(3).toString('hex')}`;
   groups.push(consumerName);
   const [consumer, relay] = await startWorkers(
@@ -233,7 +237,10 @@ async function outboxLatency(s: Scenario, groups: string[], transactions: Transa
       const [id] =
         transactions === 'pg'
           ? await inPg((tx) => s.outbox.enqueue(message, tx))
-          : await s.prisma.$transaction((tx) => s.outbox.enqueue(message, tx), { maxWait: 10_000, timeout: 30_000 });
+          : await s.prisma.$transaction((tx) => s.outbox.enqueue(message, tx), {
+              maxWait: 10_000,
+              timeout: 30_000,
+            });
       return { id: id!, at: nowUs() };
     };
     // One event through the whole pipeline first: group join and first fetch are not latency.
@@ -462,9 +469,13 @@ try {
   const rawProducer = await rawProducerRate(s, messages.slice(0, plan.produce));
   log(`relay: ${plan.relayRows} committed outbox rows`);
   const relay = await relayRate(s, plan.relayRows);
-  log(`outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, node-postgres transactions`);
+  log(
+    `outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, node-postgres transactions`,
+  );
   const outbox = await outboxLatency(s, groups, 'pg');
-  log(`outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, Prisma transactions`);
+  log(
+    `outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, Prisma transactions`,
+  );
   const outboxPrisma = await outboxLatency(s, groups, 'prisma');
   log(`raw produce → consume at ${EVENTS_PER_SECOND}/s for ${plan.rawLatencyMs / 1000} s`);
   const raw = await rawLatency(s, messages, groups);
@@ -523,7 +534,10 @@ try {
     },
     { figure: 'raw produce → consume p50', value: ms(raw.latency.p50Ms) },
     { figure: 'raw produce → consume p99', value: ms(raw.latency.p99Ms) },
-    { figure: 'inbox consumer, effect + inbox, batch commits (node-postgres tx)', value: rate(consumer.inbox) },
+    {
+      figure: 'inbox consumer, effect + inbox, batch commits (node-postgres tx)',
+      value: rate(consumer.inbox),
+    },
     { figure: 'inbox consumer, same, Prisma tx (as the services)', value: rate(consumer.inboxPrisma) },
     { figure: 'ceiling: raw kafkajs consumer, commit per batch', value: rate(consumer.rawConsumer) },
     { figure: 'ceiling: pgbench inbox + effect (-c 3 -j 2)', value: rate(consumer.pgbench, 'tx/s') },

@@ -59,7 +59,18 @@ interface PartitionScope {
   topic: string;
   partition: number;
   payload: EachBatchPayload;
+  /** Set when a heartbeat says the group is rebalancing: this member must stop and rejoin. */
+  lost?: unknown;
 }
+
+// Heartbeat answers meaning "this member's assignment is over": stop the batch and let kafkajs
+// rejoin (it does so when the error leaves eachBatch).
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+]);
 
 class RunFailure extends Error {
   constructor(
@@ -121,8 +132,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
 
   async close(): Promise<void> {
     this.closing = true;
-    await this.consumer?.stop().catch(() => undefined);
     await this.committer?.flush();
+    // Waits for the batches in progress (they stop after their chunk and commit), then leaves.
+    await this.consumer?.stop().catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
   }
@@ -185,14 +197,22 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         if (!this.active(scope)) return;
         const items = batch.messages.slice(start, start + this.chunkSize).map((m) => this.decode(scope, m));
         await this.processChunk(scope, items);
+        // A long batch must still answer the group: the heartbeat is how this member learns of a
+        // rebalance, and then hands the partition over after this chunk instead of holding every
+        // other member's join until the whole batch is done.
+        await this.beat(scope);
       }
     } catch (error) {
-      // Stopping or a rebalance interrupted a wait: leave the rest unresolved; it is fetched again.
+      // Stopping or a rebalance interrupted the batch: the rest stays unresolved and is fetched
+      // again by whoever owns the partition next. A rebalance error must reach kafkajs to rejoin.
+      if (scope.lost) throw scope.lost;
       if (!(error instanceof Interrupted)) throw error;
     } finally {
-      // Losing the partition (rebalance, shutdown): commit what is done before it moves on, so the
-      // next owner starts after it instead of re-reading it.
-      if (!this.active(scope)) await this.committer!.flush();
+      // Shutting down: commit what is done while this member still owns the partition (kafkajs
+      // leaves the group once the batch returns). In a rebalance the coordinator refuses commits of
+      // the old generation, and waiting on them would hold every member's join: the next owner
+      // re-reads from the last commit and the inbox skips what was already applied.
+      if (this.closing) await this.committer!.flush();
     }
   }
 
@@ -435,7 +455,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
           this.log.warn(
             `${scope.topic}[${scope.partition}] waiting out: ${error.message} (try ${attemptNumber})`,
           );
-          await scope.payload.heartbeat().catch(() => undefined);
+          await this.beat(scope);
         },
       },
     ).catch((error: unknown) => {
@@ -449,12 +469,24 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     while (Date.now() < until) {
       if (!this.active(scope)) throw new Interrupted();
       await sleep(Math.min(1000, until - Date.now()));
-      await scope.payload.heartbeat().catch(() => undefined);
+      await this.beat(scope);
     }
   }
 
   private active(scope: PartitionScope): boolean {
-    return !this.closing && scope.payload.isRunning() && !scope.payload.isStale();
+    return !this.closing && !scope.lost && scope.payload.isRunning() && !scope.payload.isStale();
+  }
+
+  /** Heartbeats; remembers and rethrows a rebalance, ignores a broker it cannot reach right now. */
+  private async beat(scope: PartitionScope): Promise<void> {
+    try {
+      await scope.payload.heartbeat();
+    } catch (error) {
+      if (REBALANCE_ERRORS.has(String((error as { type?: unknown }).type))) {
+        scope.lost = error;
+        throw error;
+      }
+    }
   }
 }
 

@@ -63,7 +63,7 @@ export class OffsetCommitter {
         // Put the offsets back unless a newer one arrived meanwhile; after a few failures (e.g. the
         // partition moved to another member in a rebalance) drop them: the new owner re-reads from
         // the last commit and the inbox skips what was done.
-        if (++failures > 5) return;
+        if (++failures > 3) return;
         for (const p of batch) {
           const key = `${p.topic}:${p.partition}`;
           if (!this.pending.has(key)) this.pending.set(key, p);
