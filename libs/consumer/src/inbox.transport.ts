@@ -139,11 +139,6 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     await this.producer?.disconnect().catch(() => undefined);
   }
 
-  /** The topics this transport reads, with the prefix applied. */
-  subscribedTopics(): string[] {
-    return [...this.topicKeys().keys()];
-  }
-
   /** Full topic name → un-prefixed topic key, for every topic a handler listens on. */
   private topicKeys(): Map<string, string> {
     const keys = new Map<string, string>();

@@ -55,10 +55,12 @@ export {
   type EnvelopeMeta,
 } from './envelope.js';
 export {
+  encodeHeaders,
   fromKafkaMessage,
   toKafkaMessage,
   wireHeaders,
   type DecodeResult,
+  type HeaderFields,
   type IncomingHeaderValue,
   type IncomingKafkaMessage,
   type OutgoingKafkaMessage,

@@ -39,6 +39,39 @@ export interface IncomingKafkaMessage {
 /** The outcome of decoding: the validated envelope, or what is wrong with the message. */
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; error: ContractViolation };
 
+/** The envelope fields that travel as Kafka headers. */
+export interface HeaderFields {
+  messageId: string;
+  type: string;
+  schemaVersion: number;
+  occurredAt: string;
+  aggregateType: string;
+  correlationId: string;
+  causationId?: string | null;
+  traceparent?: string | null;
+  tracestate?: string | null;
+}
+
+/**
+ * The Kafka headers of a message, named as {@link fromKafkaMessage} reads them. Optional fields
+ * are left out when absent. It does not validate: the outbox relay calls it for rows whose
+ * payload was validated when they were written.
+ */
+export function encodeHeaders(fields: HeaderFields): Record<string, string> {
+  const headers: Record<string, string> = {
+    [wireHeaders.messageId]: fields.messageId,
+    [wireHeaders.type]: fields.type,
+    [wireHeaders.schemaVersion]: String(fields.schemaVersion),
+    [wireHeaders.occurredAt]: fields.occurredAt,
+    [wireHeaders.aggregateType]: fields.aggregateType,
+    [wireHeaders.correlationId]: fields.correlationId,
+  };
+  if (fields.causationId) headers[wireHeaders.causationId] = fields.causationId;
+  if (fields.traceparent) headers[wireHeaders.traceparent] = fields.traceparent;
+  if (fields.tracestate) headers[wireHeaders.tracestate] = fields.tracestate;
+  return headers;
+}
+
 /**
  * Encodes an envelope for Kafka. It validates first: a message that breaks its contract must
  * never reach the wire, where every consumer would dead-letter it.
@@ -46,18 +79,7 @@ export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; error
  */
 export function toKafkaMessage(envelope: Envelope): OutgoingKafkaMessage {
   const valid = checkEnvelope(envelope, {});
-  const headers: Record<string, string> = {
-    [wireHeaders.messageId]: valid.messageId,
-    [wireHeaders.type]: valid.type,
-    [wireHeaders.schemaVersion]: String(valid.schemaVersion),
-    [wireHeaders.occurredAt]: valid.occurredAt,
-    [wireHeaders.aggregateType]: valid.aggregateType,
-    [wireHeaders.correlationId]: valid.correlationId,
-  };
-  if (valid.causationId !== null) headers[wireHeaders.causationId] = valid.causationId;
-  if (valid.traceparent !== undefined) headers[wireHeaders.traceparent] = valid.traceparent;
-  if (valid.tracestate !== undefined) headers[wireHeaders.tracestate] = valid.tracestate;
-  return { key: valid.aggregateId, value: JSON.stringify(valid.payload), headers };
+  return { key: valid.aggregateId, value: JSON.stringify(valid.payload), headers: encodeHeaders(valid) };
 }
 
 const required = [

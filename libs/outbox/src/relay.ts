@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
-import { wireHeaders } from '@order-saga/contracts';
+import { encodeHeaders } from '@order-saga/contracts';
 import pg from 'pg';
 import { compressionCodecs, ensureTopics, type CompressionName } from './kafka.js';
 
@@ -280,18 +280,17 @@ export class OutboxRelay {
   }
 }
 
-/** Kafka headers of a row, named as `@order-saga/contracts` decodes them. */
+/** Kafka headers of a row, as `@order-saga/contracts` encodes and decodes them. */
 function headersOf(row: OutboxRow): IHeaders {
-  const headers: IHeaders = {
-    [wireHeaders.messageId]: row.id,
-    [wireHeaders.type]: row.type,
-    [wireHeaders.schemaVersion]: String(row.schema_version),
-    [wireHeaders.occurredAt]: row.occurred_at.toISOString(),
-    [wireHeaders.aggregateType]: row.aggregatetype,
-    [wireHeaders.correlationId]: row.correlation_id,
-  };
-  if (row.causation_id) headers[wireHeaders.causationId] = row.causation_id;
-  if (row.traceparent) headers[wireHeaders.traceparent] = row.traceparent;
-  if (row.tracestate) headers[wireHeaders.tracestate] = row.tracestate;
-  return headers;
+  return encodeHeaders({
+    messageId: row.id,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    occurredAt: row.occurred_at.toISOString(),
+    aggregateType: row.aggregatetype,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    traceparent: row.traceparent,
+    tracestate: row.tracestate,
+  });
 }

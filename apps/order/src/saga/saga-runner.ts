@@ -39,7 +39,13 @@ export class SagaRunner {
 
   private report(before: OrderSaga, { saga, steps }: Decision): void {
     for (const step of steps)
-      this.logger.log({ orderId: saga.orderId, step: step.name, outcome: step.outcome, detail: step.detail });
+      // Each step is also a saga_step row (GET /orders/:id): at info, one line per saga ending is enough.
+      this.logger.debug({
+        orderId: saga.orderId,
+        step: step.name,
+        outcome: step.outcome,
+        detail: step.detail,
+      });
     if (saga.status === before.status || !(terminalStatuses as readonly string[]).includes(saga.status))
       return;
     sagasEnded.add(1, { status: saga.status });
