@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   advance,
+  isRetryable,
   onDeadline,
+  retrySaga,
   startSaga,
   type OrderSaga,
   type Reply,
@@ -232,5 +234,85 @@ describe('order saga: late and duplicate replies', () => {
     expect(
       advance(confirmed, reply('PaymentCharged', { paymentId: 'p1', amount: 3500 }), now, policy).send,
     ).toEqual([]);
+  });
+});
+
+describe('order saga: after COMPENSATION_FAILED', () => {
+  const failed = () =>
+    aSaga({
+      status: 'COMPENSATION_FAILED',
+      attempt: 3,
+      deadlineAt: null,
+      pending: ['payment', 'stock'],
+      reason: 'x',
+    });
+
+  it('counts an acknowledgement that arrives after COMPENSATION_FAILED', () => {
+    const { saga, steps } = advance(failed(), reply('StockReleased', {}), now, policy);
+    expect(saga.status).toBe('COMPENSATION_FAILED');
+    expect(saga.pending).toEqual(['payment']);
+    expect(saga.compensated).toEqual(['stock']);
+    expect(steps).toEqual([{ name: 'ReleaseStock', outcome: 'done' }]);
+  });
+
+  it('is cancelled, saying so, once the last late acknowledgement arrives', () => {
+    const released = advance(failed(), reply('StockReleased', {}), now, policy);
+    const { saga, send, steps } = advance(
+      released.saga,
+      reply('PaymentRefunded', { paymentId: 'p1', amount: 3500 }),
+      now,
+      policy,
+    );
+    expect(saga.status).toBe('CANCELLED');
+    expect(saga.pending).toEqual([]);
+    expect(saga.deadlineAt).toBeNull();
+    expect(send).toEqual([{ type: 'OrderCancelled', payload: { orderId, reason: 'x' } }]);
+    expect(steps).toContainEqual({
+      name: 'order',
+      outcome: 'cancelled',
+      detail: expect.stringMatching(/acknowledged after COMPENSATION_FAILED/),
+    });
+  });
+
+  it('an operator retry re-sends every pending compensation as attempt 1 with a fresh deadline', () => {
+    const { saga, send, steps } = retrySaga(failed(), later(60_000), policy);
+    expect(saga.status).toBe('COMPENSATING');
+    expect(saga.attempt).toBe(1);
+    expect(saga.deadlineAt).toEqual(later(60_000 + 1000));
+    expect(saga.pending).toEqual(['payment', 'stock']);
+    expect(send).toEqual([
+      { type: 'RefundPayment', payload: { orderId, reason: 'x' } },
+      { type: 'ReleaseStock', payload: { orderId, reason: 'x' } },
+    ]);
+    expect(steps[0]).toEqual({
+      name: 'order',
+      outcome: 'retried',
+      detail: 'operator retry from COMPENSATION_FAILED',
+    });
+  });
+
+  it('an operator retry of a saga still compensating restarts its attempts', () => {
+    const compensating = aSaga({ status: 'COMPENSATING', attempt: 2, pending: ['stock'], reason: 'x' });
+    const { saga, send } = retrySaga(compensating, now, policy);
+    expect(saga.attempt).toBe(1);
+    expect(types(send)).toEqual(['ReleaseStock']);
+  });
+
+  it.each(['RESERVING', 'CHARGING', 'SHIPPING', 'CONFIRMED', 'REJECTED', 'CANCELLED'] as const)(
+    'an operator retry of a %s saga changes nothing',
+    (status) => {
+      const saga = aSaga({ status });
+      expect(isRetryable(saga)).toBe(false);
+      expect(retrySaga(saga, now, policy)).toEqual({ saga, send: [], steps: [] });
+      expect(retrySaga(saga, now, policy).saga).toBe(saga);
+    },
+  );
+
+  it('an operator retry, then the acknowledgements, cancel the order', () => {
+    const retried = retrySaga(failed(), now, policy);
+    const refunded = advance(retried.saga, reply('PaymentRefunded', { amount: 3500 }), now, policy);
+    const released = advance(refunded.saga, reply('StockReleased', {}), now, policy);
+    expect(released.saga.status).toBe('CANCELLED');
+    expect(types(released.send)).toEqual(['OrderCancelled']);
   });
 });

@@ -12,9 +12,15 @@ import type { MessageType, PayloadOf } from '@order-saga/contracts';
  *   REJECTED                  COMPENSATING (release stock)  COMPENSATING (refund, release)
  *                                    │ every compensation acknowledged ──▶ CANCELLED
  *                                    │ a compensation unanswered after its retries ──▶ COMPENSATION_FAILED
+ *                                                                                        │ late acknowledgements,
+ *                                                                                        │ or an operator's retrySaga
+ *                                                                                        ▼
+ *                                                                        CANCELLED once nothing is pending
  *
  * A step without a reply by its deadline is re-sent (participants are idempotent per order);
  * after the last attempt it counts as failed and everything it may have done is compensated.
+ * COMPENSATION_FAILED is an alert, not a dead end: acknowledgements still count, and an operator
+ * can resume the compensations with {@link retrySaga}.
  */
 
 export type ForwardStatus = 'RESERVING' | 'CHARGING' | 'SHIPPING';
@@ -176,6 +182,13 @@ export const orderSaga: Transitions = {
     PaymentRefunded: (s) => acknowledged(s, 'payment'),
     ShipmentCancelled: (s) => acknowledged(s, 'shipment'),
   },
+  // The participant came back after the saga raised the alarm: its acknowledgement still finishes
+  // the compensation, so an outage that outlasts the retries heals on its own.
+  COMPENSATION_FAILED: {
+    StockReleased: (s) => acknowledged(s, 'stock'),
+    PaymentRefunded: (s) => acknowledged(s, 'payment'),
+    ShipmentCancelled: (s) => acknowledged(s, 'shipment'),
+  },
 };
 
 /** Starts the saga for a placed order: announce it, and ask for the stock. */
@@ -298,10 +311,45 @@ function acknowledged(s: OrderSaga, participant: Participant): Decision {
   const step = { name: compensation[participant].type, outcome: 'done' };
   if (pending.length > 0) return { saga: { ...s, pending, compensated }, send: [], steps: [step] };
   const reason = s.reason ?? 'cancelled';
+  const detail =
+    s.status === 'COMPENSATION_FAILED'
+      ? `every compensation acknowledged after COMPENSATION_FAILED (${reason})`
+      : reason;
   return {
     saga: { ...s, pending, compensated, status: 'CANCELLED', deadlineAt: null },
     send: [{ type: 'OrderCancelled', payload: { orderId: s.orderId, reason } }],
-    steps: [step, { name: 'order', outcome: 'cancelled', detail: reason }],
+    steps: [step, { name: 'order', outcome: 'cancelled', detail }],
+  };
+}
+
+/**
+ * Whether an operator can resume the saga's compensations with {@link retrySaga}: it is
+ * compensating (failed or not) and some compensation is still unacknowledged.
+ */
+export function isRetryable(saga: OrderSaga): boolean {
+  return (saga.status === 'COMPENSATION_FAILED' || saga.status === 'COMPENSATING') && saga.pending.length > 0;
+}
+
+/**
+ * An operator resumes a saga's compensations (`pnpm saga retry`): every pending compensation is
+ * re-sent as attempt 1 with a fresh deadline, and the saga is COMPENSATING again, so it gets the
+ * full retry budget before it would alert again. A saga that is not {@link isRetryable} is
+ * returned unchanged (the same object, no messages, no steps): callers answer "not retryable".
+ */
+export function retrySaga(saga: OrderSaga, now: Date, policy: SagaPolicy): Decision {
+  if (!isRetryable(saga)) return { saga, send: [], steps: [] };
+  const reason = saga.reason ?? 'compensating';
+  return {
+    saga: { ...saga, status: 'COMPENSATING', attempt: 1, deadlineAt: after(now, policy.stepTimeoutMs) },
+    send: saga.pending.map((p) => compensation[p].make(saga, reason)),
+    steps: [
+      { name: 'order', outcome: 'retried', detail: `operator retry from ${saga.status}` },
+      ...saga.pending.map((p) => ({
+        name: compensation[p].type,
+        outcome: 'requested',
+        detail: 'operator retry',
+      })),
+    ],
   };
 }
 
@@ -351,8 +399,8 @@ function undoLateSuccess(s: OrderSaga, participant: Participant): Decision {
   if (keeping || s.pending.includes(participant) || s.compensated.includes(participant)) {
     return { saga: s, send: [], steps: [] };
   }
-  const reason = `late ${participant} success after the saga ${s.status === 'COMPENSATING' ? 'began compensating' : 'ended'}`;
-  const stillCompensating = s.status === 'COMPENSATING';
+  const stillCompensating = s.status === 'COMPENSATING' || s.status === 'COMPENSATION_FAILED';
+  const reason = `late ${participant} success after the saga ${stillCompensating ? 'began compensating' : 'ended'}`;
   return {
     saga: stillCompensating ? { ...s, pending: [...s.pending, participant] } : s,
     send: [compensation[participant].make(s, reason)],
