@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   advance,
+  COMPENSATION_BACKOFF_CAP_MS,
   isRetryable,
   onDeadline,
   retrySaga,
@@ -176,7 +177,6 @@ describe('order saga: deadlines', () => {
       policy,
     );
     expect(saga.status).toBe('COMPENSATION_FAILED');
-    expect(saga.deadlineAt).toBeNull();
     expect(send).toEqual([
       {
         type: 'OrderCompensationFailed',
@@ -187,6 +187,35 @@ describe('order saga: deadlines', () => {
         },
       },
     ]);
+  });
+
+  it('a saga that raised COMPENSATION_FAILED keeps a deadline while compensations are pending, so it stays in flight', () => {
+    const { saga } = onDeadline(
+      aSaga({ status: 'COMPENSATING', attempt: 3, pending: ['payment'], reason: 'x' }),
+      now,
+      policy,
+    );
+    // attempt 3 waits the step timeout plus 500 ms doubled twice.
+    expect(saga.deadlineAt).toEqual(later(1000 + 2000));
+  });
+
+  it('keeps re-sending the compensations of a failed saga, without raising the alarm again', () => {
+    const failed = aSaga({ status: 'COMPENSATION_FAILED', attempt: 3, pending: ['payment'], reason: 'x' });
+    const { saga, send, steps } = onDeadline(failed, now, policy);
+    expect(saga.status).toBe('COMPENSATION_FAILED');
+    expect(saga.attempt).toBe(4);
+    expect(saga.deadlineAt).toEqual(later(1000 + 2000));
+    expect(send).toEqual([{ type: 'RefundPayment', payload: { orderId, reason: 'x' } }]);
+    expect(steps).toEqual([
+      { name: 'RefundPayment', outcome: 'retried', detail: 'attempt 4 after COMPENSATION_FAILED' },
+    ]);
+  });
+
+  it('waits at most COMPENSATION_BACKOFF_CAP_MS between re-sends however long the outage lasts', () => {
+    const failed = aSaga({ status: 'COMPENSATION_FAILED', attempt: 10_000, pending: ['stock'], reason: 'x' });
+    expect(onDeadline(failed, now, policy).saga.deadlineAt).toEqual(
+      later(1000 + COMPENSATION_BACKOFF_CAP_MS),
+    );
   });
 
   it('does nothing for an ended saga whose deadline fired', () => {

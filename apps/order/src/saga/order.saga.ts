@@ -234,7 +234,8 @@ export function advance(saga: OrderSaga, reply: Reply, now: Date, policy: SagaPo
 
 /** What happens when the current step's deadline passes without a reply. */
 export function onDeadline(saga: OrderSaga, now: Date, policy: SagaPolicy): Decision {
-  if (saga.status === 'COMPENSATING') return retryCompensations(saga, now, policy);
+  if (saga.status === 'COMPENSATING' || (saga.status === 'COMPENSATION_FAILED' && saga.pending.length > 0))
+    return retryCompensations(saga, now, policy);
   if (!(saga.status in forward)) return { saga: { ...saga, deadlineAt: null }, send: [], steps: [] };
   const step = forward[saga.status as ForwardStatus];
   if (saga.attempt < policy.stepMaxAttempts) {
@@ -353,12 +354,29 @@ export function retrySaga(saga: OrderSaga, now: Date, policy: SagaPolicy): Decis
   };
 }
 
+/**
+ * Longest wait between two sends of a compensation. Why compensations never stop being re-sent:
+ * an outage of the broker, a relay or a participant that outlasts the retry budget (~55 s by
+ * default) is ordinary (a deploy, a failover), and telling such an outage apart from one broken
+ * participant would need health knowledge the saga does not have. So after
+ * `compensationMaxAttempts` sends the saga raises the alarm (COMPENSATION_FAILED,
+ * OrderCompensationFailed, a metric) and keeps re-sending with doubling waits capped here:
+ * compensations are idempotent per order, a re-send costs one small outbox row, and the saga then
+ * heals on its own at most this long after everything is back, with no person involved. The cap
+ * bounds the history to ~290 steps a day per pending compensation during a very long outage.
+ */
+export const COMPENSATION_BACKOFF_CAP_MS = 300_000;
+
 function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decision {
-  if (s.attempt >= policy.compensationMaxAttempts) {
+  // Capped doubling: the first retries come quickly, later ones leave a struggling participant room.
+  const wait = Math.min(policy.compensationBackoffMs * 2 ** (s.attempt - 1), COMPENSATION_BACKOFF_CAP_MS);
+  const deadlineAt = after(now, policy.stepTimeoutMs + wait);
+  if (s.status === 'COMPENSATING' && s.attempt >= policy.compensationMaxAttempts) {
     const failed = s.pending.map((p) => compensation[p].type);
     const reason = `${failed.join(', ')} unanswered after ${s.attempt} attempts (${s.reason ?? 'compensating'})`;
     return {
-      saga: { ...s, status: 'COMPENSATION_FAILED', deadlineAt: null },
+      // Still waiting: the deadline stays, so the saga keeps re-sending and counts as in flight.
+      saga: { ...s, status: 'COMPENSATION_FAILED', deadlineAt },
       send: [
         {
           type: 'OrderCompensationFailed',
@@ -368,15 +386,14 @@ function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decisi
       steps: [{ name: 'order', outcome: 'compensation-failed', detail: reason }],
     };
   }
-  // Capped doubling: the first retries come quickly, later ones leave a struggling participant room.
-  const wait = Math.min(policy.compensationBackoffMs * 2 ** (s.attempt - 1), 60_000);
+  const failedAlready = s.status === 'COMPENSATION_FAILED' ? ' after COMPENSATION_FAILED' : '';
   return {
-    saga: { ...s, attempt: s.attempt + 1, deadlineAt: after(now, policy.stepTimeoutMs + wait) },
+    saga: { ...s, attempt: s.attempt + 1, deadlineAt },
     send: s.pending.map((p) => compensation[p].make(s, s.reason ?? 'compensating')),
     steps: s.pending.map((p) => ({
       name: compensation[p].type,
       outcome: 'retried',
-      detail: `attempt ${s.attempt + 1}`,
+      detail: `attempt ${s.attempt + 1}${failedAlready}`,
     })),
   };
 }
