@@ -73,6 +73,11 @@ export interface Decision {
   saga: OrderSaga;
   send: Send[];
   steps: Step[];
+  /**
+   * Set when a reply does not belong to this saga (wrong amount, a step never requested): why.
+   * The saga is then unchanged; the caller dead-letters the reply with this reason.
+   */
+  rejected?: string;
 }
 
 export interface SagaPolicy {
@@ -224,6 +229,8 @@ export function startSaga(orderId: string, data: OrderData, now: Date, policy: S
 
 /** Applies a participant's reply. */
 export function advance(saga: OrderSaga, reply: Reply, now: Date, policy: SagaPolicy): Decision {
+  const mismatch = mismatchOf(saga, reply);
+  if (mismatch) return { saga, send: [], steps: [], rejected: mismatch };
   const transition = orderSaga[saga.status]?.[reply.type] as Transition<ReplyType> | undefined;
   if (transition) return transition(saga, reply.payload, now, policy);
   const lateSuccess = lateSuccessOf[reply.type];
@@ -397,6 +404,65 @@ function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decisi
     })),
   };
 }
+
+/** Which participant sends a reply, and whether it answers a forward step or a compensation. */
+const replyOf: Record<ReplyType, { participant: Participant; answers: 'forward' | 'compensation' }> = {
+  StockReserved: { participant: 'stock', answers: 'forward' },
+  StockUnavailable: { participant: 'stock', answers: 'forward' },
+  StockReleased: { participant: 'stock', answers: 'compensation' },
+  PaymentCharged: { participant: 'payment', answers: 'forward' },
+  PaymentDeclined: { participant: 'payment', answers: 'forward' },
+  PaymentRefunded: { participant: 'payment', answers: 'compensation' },
+  ShipmentCreated: { participant: 'shipment', answers: 'forward' },
+  ShipmentRefused: { participant: 'shipment', answers: 'forward' },
+  ShipmentCancelled: { participant: 'shipment', answers: 'compensation' },
+};
+/** The forward steps in the order the saga takes them. */
+const stepOrder: Participant[] = ['stock', 'payment', 'shipment'];
+const stepOfStatus: Partial<Record<SagaStatus, Participant>> = {
+  RESERVING: 'stock',
+  CHARGING: 'payment',
+  SHIPPING: 'shipment',
+  CONFIRMED: 'shipment',
+  REJECTED: 'stock',
+};
+
+const linesKey = (items: readonly { sku: string; quantity: number }[]): string => {
+  const bySku = new Map<string, number>();
+  for (const { sku, quantity } of items) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
+  return [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).join(';');
+};
+
+/**
+ * Why a reply cannot be this saga's, or `null` when it can. Anyone who can write to a reply topic
+ * could otherwise confirm an order with a charge of 1 cent. Late and duplicate replies to steps
+ * the saga did request stay legitimate (they are handled by {@link advance}); replies to steps it
+ * never requested, with figures that are not the order's, are refused. While compensating, which
+ * steps were requested is not recorded, so only the figures are checked there.
+ */
+function mismatchOf(s: OrderSaga, reply: Reply): string | null {
+  if (reply.payload.orderId !== s.orderId)
+    return `${reply.type} is for order ${reply.payload.orderId}, not ${s.orderId}`;
+  if (reply.type === 'PaymentCharged' && reply.payload.amount !== s.data.total)
+    return `PaymentCharged amount ${reply.payload.amount} does not match the order total ${s.data.total}`;
+  if (reply.type === 'PaymentRefunded' && reply.payload.amount > s.data.total)
+    return `PaymentRefunded amount ${reply.payload.amount} exceeds the order total ${s.data.total}`;
+  if (reply.type === 'StockReserved' && linesKey(reply.payload.items) !== linesKey(s.data.items))
+    return 'StockReserved items do not match the order lines';
+  const step = stepOfStatus[s.status];
+  if (step === undefined) return null;
+  const { participant, answers } = replyOf[reply.type];
+  if (answers === 'compensation')
+    return `${reply.type} answers a compensation that ${s.status} never requested`;
+  if (stepOrder.indexOf(participant) > stepOrder.indexOf(step))
+    return `${reply.type} answers ${forwardStepOf[participant]}, which ${s.status} never requested`;
+  return null;
+}
+const forwardStepOf: Record<Participant, string> = {
+  stock: 'reserve-stock',
+  payment: 'charge-payment',
+  shipment: 'create-shipment',
+};
 
 const lateSuccessOf: Partial<Record<ReplyType, Participant>> = {
   StockReserved: 'stock',

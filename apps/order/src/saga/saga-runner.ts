@@ -32,6 +32,9 @@ export class SagaRunner {
     // A reply for an order this service never placed cannot be applied, now or later.
     if (!saga) throw new PermanentError(`no saga for order ${orderId}`);
     const decision = decide(saga);
+    // The reply is not this saga's (e.g. a charge of another amount): the transport dead-letters
+    // it with this reason, and the saga stays as it was.
+    if (decision.rejected !== undefined) throw new PermanentError(decision.rejected);
     await this.store.apply(saga, decision, tx);
     this.report(saga, decision);
     return decision;
