@@ -6,17 +6,21 @@ import { ChargePaymentCommand } from './charge-payment/charge-payment.handler.js
 import type { Tx } from './infra/prisma.service.js';
 import { RefundPaymentCommand } from './refund-payment/refund-payment.handler.js';
 
-/** The payment service's commands from the saga, each translated into its use case. */
+/**
+ * The payment service's commands from the saga, each translated into its use case. Both lock the
+ * customer's row, which orders on other partitions lock too: each gets a transaction of its own,
+ * or two chunks reaching two customers in opposite orders would deadlock.
+ */
 @Controller()
 export class PaymentMessages {
   constructor(private readonly commands: CommandBus) {}
 
-  @HandleMessage('ChargePayment')
+  @HandleMessage('ChargePayment', { isolation: 'per-message' })
   charge(payload: ChargePayment, ctx: InboxContext<Tx>): Promise<void> {
     return this.commands.execute(new ChargePaymentCommand(payload, ctx.tx));
   }
 
-  @HandleMessage('RefundPayment')
+  @HandleMessage('RefundPayment', { isolation: 'per-message' })
   refund(payload: RefundPayment, ctx: InboxContext<Tx>): Promise<void> {
     return this.commands.execute(new RefundPaymentCommand(payload, ctx.tx));
   }

@@ -129,8 +129,8 @@ async function startInboxConsumer(
 
   const prisma = testbedClient(c.databaseUrl);
   const pool = new pg.Pool({ connectionString: c.databaseUrl, max: 8 });
-  const prismaTransaction = (work: (tx: TestbedTx) => Promise<unknown>) =>
-    prisma.$transaction(work, { maxWait: 10_000, timeout: 60_000 });
+  const prismaTransaction = (work: (tx: TestbedTx) => Promise<unknown>, { timeoutMs }: { timeoutMs: number }) =>
+    prisma.$transaction(work, { maxWait: 10_000, timeout: timeoutMs });
   const transport = new KafkaInboxTransport<TestbedTx | PgTx>({
     consumerName: c.consumerName,
     kafka: createKafka({ clientId: 'bench-consumer', brokers: c.brokers }),

@@ -236,7 +236,7 @@ async function outboxLatency(
       const message = { type: 'LedgerEntryRecorded', payload: entry };
       const [id] =
         transactions === 'pg'
-          ? await inPg((tx) => s.outbox.enqueue(message, tx))
+          ? await inPg((tx) => s.outbox.enqueue(message, tx), { timeoutMs: 30_000 })
           : await s.prisma.$transaction((tx) => s.outbox.enqueue(message, tx), {
               maxWait: 10_000,
               timeout: 30_000,

@@ -116,4 +116,46 @@ describe('dead-letter topic and replay', () => {
       await countRows(s, 'SELECT count(*) AS n FROM effect WHERE message_id = $1::uuid', thrown.messageId),
     ).toBe(1);
   });
+
+  it('a dead letter delivered again (crash before the offset commit) is not processed again, and a replay still applies it', async () => {
+    await s.prisma.fault.create({ data: { type: 'redelivered' } });
+    await recordEntry(s, 'agg-r', { note: 'redelivered' });
+    const letter = (await readTopic(s.kafka, s.dlt, (m) => m.some((x) => x.value.note === 'redelivered'))).find(
+      (x) => x.value.note === 'redelivered',
+    )!;
+    await s.prisma.fault.delete({ where: { type: 'redelivered' } });
+    const appliedTimes = () =>
+      countRows(s, 'SELECT count(*) AS n FROM effect WHERE message_id = $1::uuid', letter.id);
+
+    // The same record again, as the partition's next owner reads it when the consumer crashed
+    // after the dead-letter produce but before its offset commit; then an entry behind it.
+    const original = (await readTopic(s.kafka, s.topic, (m) => m.some((x) => x.id === letter.id))).find(
+      (x) => x.id === letter.id,
+    )!;
+    const producer = s.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: s.topic,
+      messages: [{ key: original.key, value: JSON.stringify(original.value), headers: original.headers }],
+    });
+    await producer.disconnect();
+    await recordEntry(s, 'agg-r');
+    await waitFor(async () => (await countRows(s, `SELECT count(*) AS n FROM effect WHERE aggregate_id = 'agg-r'`)) >= 1, {
+      timeoutMs: 30_000,
+      message: () => consumer.logs.slice(-3000),
+    });
+
+    expect(await appliedTimes()).toBe(0);
+    const [inbox] = await s.prisma.$queryRawUnsafe<{ outcome: string }[]>(
+      'SELECT outcome FROM inbox WHERE message_id = $1::uuid',
+      letter.id,
+    );
+    expect(inbox?.outcome).toBe('dead-lettered');
+
+    await dlt('replay', '--message-id', letter.id);
+    await waitFor(async () => (await appliedTimes()) === 1, {
+      timeoutMs: 30_000,
+      message: () => consumer.logs.slice(-3000),
+    });
+  });
 });

@@ -107,10 +107,20 @@ export async function readDeadLetters(
 /**
  * Publishes dead-lettered messages back to their original topics with their original key, value
  * and headers, so the message id is unchanged: the consumer's inbox applies a replayed message at
- * most once, however often it is replayed.
+ * most once, however often it is replayed. The `replayed-from` header it adds is what lets the
+ * inbox apply a message whose row says it was dead-lettered. Refuses truncated records (see
+ * `DLT_HEADERS.truncated`) before sending anything.
  */
 export async function replayDeadLetters(kafka: Kafka, records: readonly DeadLetterRecord[]): Promise<number> {
   if (records.length === 0) return 0;
+  const truncated = records.filter((r) => r.headers[DLT_HEADERS.truncated] !== undefined);
+  if (truncated.length > 0) {
+    throw new Error(
+      `cannot replay truncated dead letters (the dead-letter topic refused the whole record, so its payload is not there): ${truncated
+        .map((r) => `${r.dltTopic} ${r.partition}:${r.offset} (original at ${r.originalTopic}[${r.originalPartition}]@${r.originalOffset}: ${r.headers[DLT_HEADERS.truncated]})`)
+        .join('; ')}`,
+    );
+  }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {

@@ -11,6 +11,12 @@ export const DLT_HEADERS = {
   attempts: 'dlt-attempts',
   firstFailureAt: 'dlt-first-failure-at',
   lastFailureAt: 'dlt-last-failure-at',
+  /**
+   * Set when the dead-letter topic refused the whole record (e.g. larger than its
+   * `max.message.bytes`) and only the cause and position were sent: why it was refused. The
+   * payload is at `dlt-original-topic`/`-partition`/`-offset` until that topic's retention.
+   */
+  truncated: 'dlt-truncated',
 } as const;
 
 /** Marks a message re-published from a dead-letter topic: `<dlt topic>:<partition>:<offset>`. */

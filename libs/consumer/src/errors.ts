@@ -13,6 +13,56 @@ export class PermanentError extends Error {
   override name = 'PermanentError';
 }
 
+/**
+ * The handler transaction ran longer than its timeout and was rolled back. Not an outage: the
+ * same work would time out again, so the transport counts it as a failed attempt and splits the
+ * chunk until the slow message is alone (then it is retried and dead-lettered like any failure).
+ */
+export class TransactionTimeoutError extends Error {
+  override name = 'TransactionTimeoutError';
+}
+
+/**
+ * True when the error (or its cause) says the transaction outlived its timeout: our own
+ * {@link TransactionTimeoutError}, or Prisma's P2028 on an expired interactive transaction (which
+ * carries the timeout in `meta`; P2028 without it is "unable to start a transaction", a pool wait).
+ */
+export function isTransactionTimeout(error: unknown): boolean {
+  return inCauseChain(error, (e) => {
+    if (e instanceof TransactionTimeoutError) return true;
+    const { code, meta, message } = e as { code?: unknown; meta?: { timeout?: unknown }; message?: unknown };
+    if (code !== 'P2028') return false;
+    return meta?.timeout !== undefined || (typeof message === 'string' && /expired transaction/i.test(message));
+  });
+}
+
+/**
+ * Whether a Kafka client error may succeed if the same request is sent again. kafkajs marks its
+ * errors with `retriable` (a broker answer such as MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE or
+ * TOPIC_AUTHORIZATION_FAILED is not); anything unmarked (a connection drop, a timeout, retries
+ * exhausted while the broker was away) is taken as retriable, so an outage is still waited out.
+ */
+export function isRetriableKafkaError(error: unknown): boolean {
+  return !inCauseChain(error, (e) => {
+    const { retriable, name } = e as { retriable?: unknown; name?: unknown };
+    // "Retries exceeded" is itself marked non-retriable, but it wraps the error that was retried:
+    // that one decides.
+    if (name === 'KafkaJSNumberOfRetriesExceeded') return false;
+    return retriable === false;
+  });
+}
+
+function inCauseChain(error: unknown, test: (e: object) => boolean): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    if (test(current)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 // PostgreSQL SQLSTATEs that say "try again": connection exceptions (08), serialization failure,
 // deadlock, server shutting down, out of connections or resources.
 const TRANSIENT_SQLSTATE = /^(08...|40001|40P01|57P0[1-3]|53...)$/;
@@ -43,6 +93,8 @@ const TRANSIENT_MESSAGE =
 
 /** True when the error (or any error in its `cause` chain) is an infrastructure fault worth waiting out. */
 export function isTransient(error: unknown): boolean {
+  // P2028 also means "expired transaction", which would expire again: a failed attempt, not an outage.
+  if (isTransactionTimeout(error)) return false;
   const seen = new Set<unknown>();
   let current: unknown = error;
   while (current && typeof current === 'object' && !seen.has(current)) {

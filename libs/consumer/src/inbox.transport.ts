@@ -12,17 +12,44 @@ import {
   type Envelope,
 } from '@order-saga/contracts';
 import { ensureTopics, type SqlTx } from '@order-saga/outbox';
-import { runWithMessageContext, withConsumerSpan } from '@order-saga/telemetry';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { meter, runWithMessageContext, withConsumerSpan } from '@order-saga/telemetry';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import pRetry from 'p-retry';
 import { lastValueFrom } from 'rxjs';
-import { deadLetterHeaders } from './dead-letter.js';
-import { PermanentError, isTransient } from './errors.js';
+import { DLT_HEADERS, REPLAYED_FROM_HEADER, deadLetterHeaders } from './dead-letter.js';
+import {
+  PermanentError,
+  TransactionTimeoutError,
+  isRetriableKafkaError,
+  isTransactionTimeout,
+  isTransient,
+} from './errors.js';
+import { ISOLATION_EXTRA, type HandleMessageOptions } from './handle-message.decorator.js';
 import { InboxContext } from './inbox-context.js';
 import { OffsetCommitter } from './offset-committer.js';
 
-/** Runs `work` in one database transaction, e.g. `(work) => prisma.$transaction(work)`. */
-export type TransactionRunner<Tx extends SqlTx> = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
+/**
+ * Runs `work` in one database transaction that is rolled back after `timeoutMs`, e.g.
+ * `(work, { timeoutMs }) => prisma.$transaction(work, { timeout: timeoutMs })`. The transport
+ * chooses the timeout (see {@link InboxTransportOptions.transactionTimeoutMs}); a runner that
+ * ignores it lets one slow message hold a partition for as long as it likes.
+ */
+export type TransactionRunner<Tx extends SqlTx> = <T>(
+  work: (tx: Tx) => Promise<T>,
+  options: { timeoutMs: number },
+) => Promise<T>;
+
+/** What the inbox row of a message says happened to it. */
+export type InboxOutcome = 'applied' | 'dead-lettered' | 'dead-letter-failed';
+
+const consumerMeter = meter('order-saga.consumer');
+const transactionTimeouts = consumerMeter.createCounter('consumer_transaction_timeouts_total', {
+  description: 'Handler transactions rolled back by their timeout (the chunk is then split)',
+});
+const deadLetters = consumerMeter.createCounter('consumer_dead_letters_total', {
+  description:
+    'Messages dead-lettered, by how: sent (whole record), truncated (the DLT refused the record; cause and position only), failed (the DLT refused even that)',
+});
 
 export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
   /** Names the consumer group and the inbox records; one per service (e.g. `inventory`). */
@@ -38,6 +65,12 @@ export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
   maxBackoffMs?: number;
   /** Messages applied per database transaction. Default 200. */
   chunkSize?: number;
+  /**
+   * Longest a handler transaction may stay open; a transaction that exceeds it counts as a failed
+   * attempt and its chunk is split. Must be shorter than `sessionTimeoutMs`, so that a partition
+   * is never held past the time after which the group would give it to another member. Default 8 s.
+   */
+  transactionTimeoutMs?: number;
   /** Partitions processed in parallel by this process. Default 3. */
   partitionsConsumedConcurrently?: number;
   topicPartitions?: number;
@@ -63,6 +96,11 @@ interface PartitionScope {
   lost?: unknown;
 }
 
+// kafkajs sends a heartbeat only when this much time has passed since the last one, however often
+// `heartbeat()` is called.
+const HEARTBEAT_INTERVAL_MS = 1000;
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+
 // Heartbeat answers meaning "this member's assignment is over": stop the batch and let kafkajs
 // rejoin (it does so when the error leaves eachBatch).
 const REBALANCE_ERRORS = new Set([
@@ -74,6 +112,7 @@ const REBALANCE_ERRORS = new Set([
 
 class RunFailure extends Error {
   constructor(
+    /** The failing message in the run, or -1 when the run timed out and any of them may be slow. */
     readonly index: number,
     override readonly cause: unknown,
   ) {
@@ -104,6 +143,8 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
   private readonly retryBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly chunkSize: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly transactionTimeoutMs: number;
   private consumer?: Consumer;
   private producer?: Producer;
   private committer?: OffsetCommitter;
@@ -116,6 +157,15 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     this.retryBackoffMs = options.retryBackoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.chunkSize = options.chunkSize ?? 200;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 8_000;
+    // The one place both are known: a transaction allowed to outlast the session would let the
+    // broker hand the partition to another member while this one still writes its effects.
+    if (this.transactionTimeoutMs >= this.sessionTimeoutMs) {
+      throw new Error(
+        `consumer ${options.consumerName}: transactionTimeoutMs (${this.transactionTimeoutMs}) must be shorter than sessionTimeoutMs (${this.sessionTimeoutMs})`,
+      );
+    }
   }
 
   on(): never {
@@ -135,6 +185,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     await this.committer?.flush();
     // Waits for the batches in progress (they stop after their chunk and commit), then leaves.
     await this.consumer?.stop().catch(() => undefined);
+    this.committer?.stop();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
   }
@@ -163,12 +214,20 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       // environments, or a member would be handed partitions of topics it does not read.
       groupId: `${this.options.topicPrefix ?? ''}${consumerName}`,
       allowAutoTopicCreation: false,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: 1000,
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       // A crashed consumer (e.g. broker gone for longer than kafkajs' own retries) restarts
       // instead of leaving the service alive but deaf.
       retry: { retries: 8, restartOnFailure: async () => !this.closing },
     });
+    // One line per join: a group that keeps rebalancing shows as many of them.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.log.log(
+        `consumer ${consumerName} joined its group as ${payload.memberId}: ${Object.entries(payload.memberAssignment)
+          .map(([topic, partitions]) => `${topic}[${partitions.join(',')}]`)
+          .join(' ')}`,
+      ),
+    );
     this.committer = new OffsetCommitter(this.consumer, (error) =>
       this.log.warn(`offset commit failed, will retry: ${(error as Error).message}`),
     );
@@ -189,7 +248,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     const scope: PartitionScope = { topic: batch.topic, partition: batch.partition, payload };
     try {
       for (let start = 0; start < batch.messages.length; start += this.chunkSize) {
-        if (!this.active(scope)) return;
+        if (!this.active(scope)) break;
         const items = batch.messages.slice(start, start + this.chunkSize).map((m) => this.decode(scope, m));
         await this.processChunk(scope, items);
         // A long batch must still answer the group: the heartbeat is how this member learns of a
@@ -197,6 +256,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         // other member's join until the whole batch is done.
         await this.beat(scope);
       }
+      if (scope.lost) throw scope.lost;
     } catch (error) {
       // Stopping or a rebalance interrupted the batch: the rest stays unresolved and is fetched
       // again by whoever owns the partition next. A rebalance error must reach kafkajs to rejoin.
@@ -228,6 +288,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         // A message type this service has no handler for (e.g. a newer event on a shared topic).
         await flushRun();
         this.done(scope, item);
+      } else if (this.perMessage(item.pattern)) {
+        await flushRun();
+        await this.applyRun(scope, [item]);
       } else {
         run.push(item);
       }
@@ -243,6 +306,17 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       const failure = await this.untilDone(scope, () => this.transact(scope, rest, 1));
       if (!failure) {
         rest.forEach((item) => this.done(scope, item));
+        return;
+      }
+      if (failure.index < 0) {
+        // Timed out with no message to blame: halve until the slow one is alone, then it gets its
+        // attempts like any failing message. At most log2(chunkSize) extra timeouts per message.
+        const half = Math.ceil(rest.length / 2);
+        this.log.warn(
+          `${scope.topic}[${scope.partition}] transaction of ${rest.length} messages timed out after ${this.transactionTimeoutMs} ms; splitting it`,
+        );
+        await this.applyRun(scope, rest.slice(0, half));
+        await this.applyRun(scope, rest.slice(half));
         return;
       }
       // The whole transaction rolled back. Apply the messages before the failing one again, then
@@ -282,27 +356,49 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     items: Item[],
     attempt: number,
   ): Promise<RunFailure | undefined> {
+    // A long transaction must not cost this member its place in the group: heartbeats go on
+    // while it runs, and a rebalance they report is honoured as soon as it ends.
+    const heartbeats = setInterval(() => void this.beat(scope).catch(() => undefined), HEARTBEAT_INTERVAL_MS);
     try {
-      await this.options.transaction(async (tx) => {
-        const fresh = await this.claim(tx, scope, items);
-        for (const [index, item] of items.entries()) {
-          // Only the first copy of a message id runs; later copies in the same run are duplicates.
-          if (!fresh.delete(item.envelope!.messageId)) continue;
-          try {
-            await this.invoke(scope, item, tx, attempt);
-          } catch (error) {
-            if (isTransient(error)) throw error;
-            throw new RunFailure(index, error);
+      await this.options.transaction(
+        async (tx) => {
+          const fresh = await this.claim(tx, scope, items);
+          for (const [index, item] of items.entries()) {
+            // Only the first copy of a message id runs; later copies in the same run are duplicates.
+            if (!fresh.delete(item.envelope!.messageId)) continue;
+            try {
+              await this.invoke(scope, item, tx, attempt);
+            } catch (error) {
+              if (isTransient(error) || isTransactionTimeout(error)) throw error;
+              throw new RunFailure(index, error);
+            }
           }
-        }
-      });
+        },
+        { timeoutMs: this.transactionTimeoutMs },
+      );
       return undefined;
     } catch (error) {
       if (error instanceof RunFailure) return error;
+      if (isTransactionTimeout(error)) {
+        transactionTimeouts.add(1, { 'messaging.destination.name': scope.topic });
+        return new RunFailure(
+          items.length === 1 ? 0 : -1,
+          new TransactionTimeoutError(
+            `transaction of ${items.length} message(s) exceeded its ${this.transactionTimeoutMs} ms timeout`,
+            { cause: error },
+          ),
+        );
+      }
       throw error;
+    } finally {
+      clearInterval(heartbeats);
     }
   }
 
+  /**
+   * Records the messages in the inbox; returns the ids to apply: those not there yet, and replays
+   * (`pnpm dlt replay` keeps the message id) of messages whose row says they were dead-lettered.
+   */
   private async claim(tx: Tx, scope: PartitionScope, items: Item[]): Promise<Set<string>> {
     const rows = await tx.$queryRawUnsafe<{ message_id: string }[]>(
       `INSERT INTO inbox (consumer, message_id, topic, partition, "offset")
@@ -314,7 +410,51 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       items.map((i) => i.envelope!.messageId),
       items.map((i) => i.message.offset),
     );
-    return new Set(rows.map((r) => r.message_id));
+    const fresh = new Set(rows.map((r) => r.message_id));
+    const replays = items.filter((i) => isReplay(i.message) && !fresh.has(i.envelope!.messageId));
+    if (replays.length > 0) {
+      // Only a 'dead-lettered' row is taken over: a replay of a message that was applied since
+      // (an earlier replay) stays a duplicate. A rollback puts the row back as it was.
+      const replayed = await tx.$queryRawUnsafe<{ message_id: string }[]>(
+        `UPDATE inbox SET outcome = 'applied', topic = $2, partition = $3, "offset" = m.off, processed_at = now()
+         FROM unnest($4::uuid[], $5::bigint[]) AS m(id, off)
+         WHERE inbox.consumer = $1 AND inbox.message_id = m.id AND inbox.outcome = 'dead-lettered'
+         RETURNING inbox.message_id::text`,
+        this.options.consumerName,
+        scope.topic,
+        scope.partition,
+        replays.map((i) => i.envelope!.messageId),
+        replays.map((i) => i.message.offset),
+      );
+      for (const r of replayed) fresh.add(r.message_id);
+    }
+    return fresh;
+  }
+
+  /** Records what happened to a message that was not applied, so a redelivery is not processed again. */
+  private async recordOutcome(scope: PartitionScope, item: Item, outcome: InboxOutcome): Promise<void> {
+    if (!item.envelope) return;
+    await this.untilDone(scope, () =>
+      this.options.transaction(
+        async (tx) =>
+          await tx.$executeRawUnsafe(
+            `INSERT INTO inbox (consumer, message_id, topic, partition, "offset", outcome)
+             VALUES ($1, $2::uuid, $3, $4, $5::bigint, $6) ON CONFLICT DO NOTHING`,
+            this.options.consumerName,
+            item.envelope!.messageId,
+            scope.topic,
+            scope.partition,
+            item.message.offset,
+            outcome,
+          ),
+        { timeoutMs: this.transactionTimeoutMs },
+      ),
+    );
+  }
+
+  private perMessage(pattern: string): boolean {
+    const extras = this.messageHandlers.get(pattern)?.extras as HandleMessageOptions | undefined;
+    return extras?.[ISOLATION_EXTRA] === 'per-message';
   }
 
   private async invoke(scope: PartitionScope, item: Item, tx: Tx, attempt: number): Promise<void> {
@@ -388,6 +528,12 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     return { message, envelope, pattern };
   }
 
+  /**
+   * Sends the message to `<topic>.dlt` with the cause in headers; once the broker acknowledged
+   * it, records the message in the inbox as dead-lettered, so a redelivery (e.g. after a crash
+   * before the offset commit) is not processed again. A crash between the two re-dead-letters
+   * the message: a duplicate on the DLT, never a second application.
+   */
   private async deadLetter(
     scope: PartitionScope,
     item: Item,
@@ -397,7 +543,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     lastFailureAt: Date,
   ): Promise<void> {
     const { message } = item;
-    const headers = deadLetterHeaders(message.headers, {
+    const cause = {
       consumer: this.options.consumerName,
       topic: scope.topic,
       partition: scope.partition,
@@ -406,21 +552,56 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       attempts,
       firstFailureAt,
       lastFailureAt,
-    });
+    };
     const dlt = deadLetterTopic(scope.topic);
-    await this.untilDone(
-      scope,
-      () =>
-        this.producer!.send({
-          topic: dlt,
-          acks: -1,
-          messages: [{ key: message.key, value: message.value, headers }],
-        }),
-      () => true,
-    );
+    const what = `${item.envelope?.type ?? 'undecodable message'} ${item.envelope?.messageId ?? ''} from ${scope.topic}[${scope.partition}]@${message.offset}`;
+    const full = { key: message.key, value: message.value, headers: deadLetterHeaders(message.headers, cause) };
+    let refused = await this.sendDeadLetter(scope, dlt, full);
+    let how: 'sent' | 'truncated' | 'failed' = 'sent';
+    if (refused) {
+      // The DLT will never take this record (too large, or refused outright). Waiting would stop
+      // the partition for good; instead send what is needed to find the message again: its cause
+      // and its position (the original stays on its topic until retention). A truncated record
+      // cannot be replayed, and replayDeadLetters says so.
+      this.log.error(`dead-letter topic ${dlt} refused ${what}: ${(refused as Error).message}; sending it truncated`);
+      how = 'truncated';
+      refused = await this.sendDeadLetter(scope, dlt, {
+        key: message.key,
+        value: null,
+        headers: truncatedHeaders(message.headers, cause, refused),
+      });
+      if (refused) how = 'failed';
+    }
+    deadLetters.add(1, { 'messaging.destination.name': scope.topic, outcome: how });
+    await this.recordOutcome(scope, item, how === 'failed' ? 'dead-letter-failed' : 'dead-lettered');
+    if (how === 'failed') {
+      this.log.error(
+        `cannot dead-letter ${what}: ${dlt} refused even the truncated record (${(refused as Error).message}); skipped, the message stays at that position of ${scope.topic} until retention (inbox outcome 'dead-letter-failed'). Cause: ${(error as Error).message}`,
+      );
+      return;
+    }
     this.log.error(
-      `dead-lettered ${item.envelope?.type ?? 'undecodable message'} ${item.envelope?.messageId ?? ''} from ${scope.topic}[${scope.partition}]@${message.offset} to ${dlt} after ${attempts} attempt(s): ${(error as Error).message}`,
+      `dead-lettered ${what} to ${dlt}${how === 'truncated' ? ' (truncated)' : ''} after ${attempts} attempt(s): ${(error as Error).message}`,
     );
+  }
+
+  /** Sends one record to the DLT, waiting out retriable errors; returns a non-retriable one. */
+  private async sendDeadLetter(
+    scope: PartitionScope,
+    dlt: string,
+    record: { key: Buffer | null; value: Buffer | null; headers: IHeaders },
+  ): Promise<unknown> {
+    try {
+      await this.untilDone(
+        scope,
+        () => this.producer!.send({ topic: dlt, acks: -1, messages: [record] }),
+        isRetriableKafkaError,
+      );
+      return undefined;
+    } catch (error) {
+      if (error instanceof Interrupted || isRetriableKafkaError(error)) throw error;
+      return error;
+    }
   }
 
   /** Marks a message done: resolved for this session and due for the next offset commit. */
@@ -454,7 +635,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         },
       },
     ).catch((error: unknown) => {
-      if (!this.active(scope) && isTransient(error)) throw new Interrupted();
+      if (!this.active(scope) && transient(error)) throw new Interrupted();
       throw error;
     });
   }
@@ -483,6 +664,28 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       }
     }
   }
+}
+
+function isReplay(message: KafkaMessage): boolean {
+  return message.headers?.[REPLAYED_FROM_HEADER] !== undefined;
+}
+
+// Original headers a truncated dead letter keeps: enough to identify the message, nothing large.
+const IDENTIFYING_HEADERS = ['id', 'type', 'schema-version', 'correlation-id', 'aggregate-type'];
+
+function truncatedHeaders(
+  original: IHeaders | undefined,
+  cause: Parameters<typeof deadLetterHeaders>[1],
+  refusal: unknown,
+): IHeaders {
+  const kept = Object.fromEntries(
+    IDENTIFYING_HEADERS.filter((name) => original?.[name] !== undefined).map((name) => [name, original![name]]),
+  );
+  const headers = deadLetterHeaders(kept, cause);
+  const refusalError = refusal as { type?: unknown; message?: unknown };
+  headers[DLT_HEADERS.errorMessage] = String(headers[DLT_HEADERS.errorMessage]).slice(0, 500);
+  headers[DLT_HEADERS.truncated] = `${String(refusalError.type ?? 'refused')}: ${String(refusalError.message)}`.slice(0, 300);
+  return headers;
 }
 
 /** A pattern is a message type (its topic comes from the contracts) or a topic name itself. */

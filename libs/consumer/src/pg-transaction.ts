@@ -1,17 +1,30 @@
 import type { SqlTx } from '@order-saga/outbox';
 import type pg from 'pg';
+import { TransactionTimeoutError } from './errors.js';
 import type { TransactionRunner } from './inbox.transport.js';
 
 /** A node-postgres transaction seen through the {@link SqlTx} slice the messaging libs use. */
 export class PgTx implements SqlTx {
+  private expired?: TransactionTimeoutError;
+
   constructor(readonly client: pg.PoolClient) {}
 
   async $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> {
-    return (await this.client.query(query, values)).rowCount ?? 0;
+    return (await this.query(query, values)).rowCount ?? 0;
   }
 
   async $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> {
-    return (await this.client.query(query, values)).rows as T;
+    return (await this.query(query, values)).rows as T;
+  }
+
+  /** After this, every statement fails: it would run after the ROLLBACK, outside any transaction. */
+  expire(error: TransactionTimeoutError): void {
+    this.expired = error;
+  }
+
+  private query(query: string, values: unknown[]) {
+    if (this.expired) throw this.expired;
+    return this.client.query(query, values);
   }
 }
 
@@ -22,12 +35,26 @@ export class PgTx implements SqlTx {
  * consumer's whole budget. Services keep Prisma for domain writes; this is the escape hatch.
  */
 export function pgTransaction(pool: pg.Pool): TransactionRunner<PgTx> {
-  return async <T>(work: (tx: PgTx) => Promise<T>): Promise<T> => {
+  return async <T>(work: (tx: PgTx) => Promise<T>, { timeoutMs }: { timeoutMs: number }): Promise<T> => {
     const client = await pool.connect();
     let broken = false;
+    let timer: NodeJS.Timeout | undefined;
     try {
       await client.query('BEGIN');
-      const result = await work(new PgTx(client));
+      const tx = new PgTx(client);
+      // Like Prisma's interactive timeout: the work is abandoned (its next statement fails) and the
+      // transaction rolled back, so a slow message cannot hold its locks and its partition.
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new TransactionTimeoutError(`transaction exceeded its ${timeoutMs} ms timeout`);
+          tx.expire(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      const working = work(tx);
+      // Once abandoned, its own failure (the expired statement) has nobody left to tell.
+      working.catch(() => undefined);
+      const result = await Promise.race([working, expired]);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -36,6 +63,7 @@ export function pgTransaction(pool: pg.Pool): TransactionRunner<PgTx> {
       });
       throw error;
     } finally {
+      clearTimeout(timer);
       // A connection that failed mid-transaction is not returned to the pool for reuse.
       client.release(broken);
     }

@@ -10,7 +10,10 @@ import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 export interface ServicePlatformOptions {
   /** The service's Prisma client class (an `@Injectable()` provider of the app). */
   prisma: (Provider & { provide?: unknown }) | (new (...args: never[]) => PrismaLike);
-  /** Longest a handler transaction may stay open. */
+  /**
+   * Longest a handler transaction may stay open (the consumer's default, 8 s, when not set). The
+   * consumer refuses one that is not shorter than its session timeout (10 s).
+   */
   transactionTimeoutMs?: number;
 }
 
@@ -44,11 +47,10 @@ export class ServicePlatformModule {
               consumerName: cfg.serviceName,
               kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
               topicPrefix: cfg.kafkaTopicPrefix,
-              transaction: (work) =>
-                prisma.$transaction(work, {
-                  maxWait: 10_000,
-                  timeout: options.transactionTimeoutMs ?? 30_000,
-                }),
+              // The transport chooses the timeout and checks it against the session timeout.
+              transactionTimeoutMs: options.transactionTimeoutMs,
+              transaction: (work, { timeoutMs }) =>
+                prisma.$transaction(work, { maxWait: 10_000, timeout: timeoutMs }),
               maxAttempts: cfg.consumerMaxAttempts,
               retryBackoffMs: cfg.consumerRetryBackoffMs,
             }),

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "inbox" ADD COLUMN     "outcome" TEXT NOT NULL DEFAULT 'applied';
