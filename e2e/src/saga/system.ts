@@ -67,19 +67,31 @@ export class SagaSystem {
   static async start(name: string, env: Record<string, string> = {}): Promise<SagaSystem> {
     const system = new SagaSystem(name, env);
     const infra = testInfra();
-    await Promise.all(
-      services.map(async (service) => {
-        const db = await createScratchDatabase({
-          adminUrl: infra.adminDatabaseUrl,
-          prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
-          schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
-          migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
-        });
-        system.databases.set(service, db);
-        system.ports.set(service, await freePort());
-      }),
-    );
-    await Promise.all(services.map((service) => system.startService(service)));
+    // allSettled: whatever was created is known (and stopped) before a failure is thrown.
+    const settle = async (work: Promise<unknown>[]) => {
+      const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
+    try {
+      await settle(
+        services.map(async (service) => {
+          const db = await createScratchDatabase({
+            adminUrl: infra.adminDatabaseUrl,
+            prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
+            schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
+            migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
+          });
+          system.databases.set(service, db);
+          system.ports.set(service, await freePort());
+        }),
+      );
+      await settle(services.map((service) => system.startService(service)));
+    } catch (error) {
+      // The suite never gets the system to stop: without this, a failed start leaves processes,
+      // databases and their (cluster-wide) roles behind.
+      await system.stop().catch(() => undefined);
+      throw error;
+    }
     return system;
   }
 
