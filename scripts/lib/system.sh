@@ -8,6 +8,9 @@ declare -gA SERVICE_PORTS=([order]=3000 [inventory]=3001 [payment]=3002 [shippin
 
 export KAFKA_PORT="${KAFKA_PORT:-9092}"
 export DATABASE_ADMIN_URL="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+# The roles' passwords on this machine (PostgreSQL's password file format, mode 0600), created by
+# `cli.js prepare` with random passwords; services find theirs through PGPASSFILE.
+export DATABASE_PASSFILE="${DATABASE_PASSFILE:-$ROOT/.run/pgpass}"
 
 KAFKA_STARTED_HERE=0
 declare -gA DATABASE_URLS=()
@@ -81,15 +84,19 @@ require_postgres() {
 
 redact_url() { sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"; }
 
-# `cli.js prepare` creates each service's role and database, applies migrations, and prints one
-# `<service> <url>` line per service on stdout (`<service>=<url>` is read too); anything else it
-# prints is passed through.
+# `cli.js prepare` creates each service's database and roles, applies migrations, writes the roles'
+# passwords to $DATABASE_PASSFILE, and prints one `<service> <url>` line per service on stdout
+# (`<service>=<url>` is read too): the runtime role's URL WITHOUT a password, since stdout ends up
+# on terminals and in CI logs. Anything else it prints is passed through.
 prepare_databases() {
   local out line key
   out="$(node "$ROOT/libs/database/dist/cli.js" prepare)" || return $?
   while IFS= read -r line; do
     if [[ "$line" =~ ^([A-Za-z_]+)(=|[[:space:]]+)(postgres(ql)?://[^[:space:]]+)[[:space:]]*$ ]]; then
       key="${BASH_REMATCH[1],,}"
+      # A password here would already be on the terminal: refuse rather than pass it on.
+      [[ "${BASH_REMATCH[3]}" != *://*:*@* ]] \
+        || die "cli.js prepare printed a URL with a password for $key: passwords belong in \$DATABASE_PASSFILE only"
       DATABASE_URLS[$key]="${BASH_REMATCH[3]}"
     elif [ -n "$line" ]; then
       printf '%s\n' "$line" >&2

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { creditViolations, effectViolations, effectsOf, type FinishedOrder } from './effects.js';
 import { anOrder, SagaSystem, type PlaceOrderBody } from './system.js';
 
 const initialStock: Record<string, number> = { widget: 100_000, gadget: 10_000, 'last-one': 1 };
@@ -29,6 +30,7 @@ function mixedOrder(i: number): PlaceOrderBody {
 describe('invariants after a burst of mixed concurrent orders', () => {
   let system: SagaSystem;
   const orderIds: string[] = [];
+  const customerOf = new Map<string, string>();
 
   beforeAll(async () => {
     system = await SagaSystem.start('invariants');
@@ -37,12 +39,15 @@ describe('invariants after a burst of mixed concurrent orders', () => {
     await Promise.all(
       Array.from({ length: 20 }, async () => {
         while (next < count) {
-          const i = next++;
-          orderIds.push(await system.place(mixedOrder(i)));
+          const body = mixedOrder(next++);
+          const orderId = await system.place(body);
+          orderIds.push(orderId);
+          customerOf.set(orderId, body.customerId);
         }
       }),
     );
-  }, 120_000);
+    // Four services and 240 orders on two cores shared with other suites: 120 s was seen to run out.
+  }, 300_000);
   afterAll(async () => {
     await system?.stop();
   });
@@ -78,53 +83,40 @@ describe('invariants after a burst of mixed concurrent orders', () => {
       'inventory',
       'SELECT sku, on_hand, reserved, shipped FROM product',
     );
-    for (const row of stock) {
+    // Stock is conserved per sku, and what left the shelf is exactly what the confirmed orders
+    // bought: a reservation taken twice, or released and shipped, breaks one of the two.
+    for (const row of stock)
       expect(row.on_hand + row.reserved + row.shipped, row.sku).toBe(initialStock[row.sku]);
-      expect(Math.min(row.on_hand, row.reserved, row.shipped), row.sku).toBeGreaterThanOrEqual(0);
-    }
     const shippedBySku = new Map<string, number>();
     for (const order of orders.filter((o) => o.status === 'CONFIRMED'))
       for (const item of order.items)
         shippedBySku.set(item.sku, (shippedBySku.get(item.sku) ?? 0) + item.quantity);
     for (const row of stock) expect(row.shipped, row.sku).toBe(shippedBySku.get(row.sku) ?? 0);
 
-    // Money: what stays captured is exactly the total of the confirmed orders.
-    const [money] = await system.query<{ captured: string; refunded: string }>(
-      'payment',
-      `SELECT coalesce(sum(amount) FILTER (WHERE status IN ('CHARGED', 'REFUNDED')), 0) AS captured,
-              coalesce(sum(amount) FILTER (WHERE status = 'REFUNDED'), 0) AS refunded FROM payment`,
-    );
-    const confirmedTotal = orders
-      .filter((o) => o.status === 'CONFIRMED')
-      .reduce((sum, o) => sum + o.total, 0);
-    expect(Number(money!.captured) - Number(money!.refunded)).toBe(confirmedTotal);
-    const credit = await system.query<{ id: string; credit_limit: number; available_credit: number }>(
-      'payment',
-      'SELECT id, credit_limit, available_credit FROM customer',
-    );
-    const charged = await system.query<{ customer_id: string; n: string }>(
-      'payment',
-      `SELECT customer_id, sum(amount) AS n FROM payment WHERE status = 'CHARGED' GROUP BY customer_id`,
-    );
-    for (const c of credit)
-      expect(c.credit_limit - c.available_credit, c.id).toBe(
-        Number(charged.find((x) => x.customer_id === c.id)?.n ?? 0),
-      );
+    // Money and shipments, counted from what the participants announced (payment.events,
+    // shipping.events: append-only) by effect id, not from their one-row-per-order tables: at most
+    // one capture, refund and shipment per order, refunds pay back real charges, captured −
+    // refunded = the totals of the CONFIRMED orders, one live shipment per CONFIRMED order.
+    const finished: FinishedOrder[] = orders.map((o) => ({
+      orderId: o.orderId,
+      status: o.status,
+      total: o.total,
+      customerId: customerOf.get(o.orderId)!,
+    }));
+    const effects = effectsOf([...(await system.events('payment')), ...(await system.events('shipping'))]);
+    expect(effects.charges.size).toBeGreaterThan(0);
+    expect(effects.refunds.size).toBeGreaterThan(0);
+    expect(effects.shipments.size).toBeGreaterThan(0);
+    expect(effectViolations(effects, finished)).toEqual([]);
 
-    // One capture, one refund, one shipment per order at most (and one per confirmed order).
-    for (const [service, sql] of [
-      ['payment', 'SELECT order_id FROM payment GROUP BY order_id HAVING count(*) > 1'],
-      ['shipping', 'SELECT order_id FROM shipment GROUP BY order_id HAVING count(*) > 1'],
-    ] as const) {
-      expect(await system.query(service, sql)).toEqual([]);
-    }
-    const shipments = await system.query<{ order_id: string }>(
-      'shipping',
-      `SELECT order_id FROM shipment WHERE status = 'CREATED'`,
+    // Each customer's used credit is the net of their charges, as announced.
+    const customers = await system.query<{ id: string; creditLimit: number; availableCredit: number }>(
+      'payment',
+      'SELECT id, credit_limit AS "creditLimit", available_credit AS "availableCredit" FROM customer',
     );
-    expect(new Set(shipments.map((s) => s.order_id))).toEqual(
-      new Set(orders.filter((o) => o.status === 'CONFIRMED').map((o) => o.orderId)),
-    );
+    expect(customers.length).toBeGreaterThan(0);
+    expect(creditViolations(effects, finished, customers)).toEqual([]);
+
     // The last item went to at most one order.
     expect(
       orders.filter((o) => o.status === 'CONFIRMED' && o.items.some((i) => i.sku === 'last-one')).length,

@@ -1,8 +1,11 @@
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { fromKafkaMessage, topicsFor } from '@order-saga/contracts';
 import { createScratchDatabase, type ScratchDatabase } from '@order-saga/database';
+import { createKafka } from '@order-saga/outbox';
 import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import pg from 'pg';
+import type { PublishedEvent } from './effects.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const services = ['order', 'inventory', 'payment', 'shipping'] as const;
@@ -64,19 +67,31 @@ export class SagaSystem {
   static async start(name: string, env: Record<string, string> = {}): Promise<SagaSystem> {
     const system = new SagaSystem(name, env);
     const infra = testInfra();
-    await Promise.all(
-      services.map(async (service) => {
-        const db = await createScratchDatabase({
-          adminUrl: infra.adminDatabaseUrl,
-          prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
-          schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
-          migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
-        });
-        system.databases.set(service, db);
-        system.ports.set(service, await freePort());
-      }),
-    );
-    await Promise.all(services.map((service) => system.startService(service)));
+    // allSettled: whatever was created is known (and stopped) before a failure is thrown.
+    const settle = async (work: Promise<unknown>[]) => {
+      const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
+    try {
+      await settle(
+        services.map(async (service) => {
+          const db = await createScratchDatabase({
+            adminUrl: infra.adminDatabaseUrl,
+            prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
+            schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
+            migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
+          });
+          system.databases.set(service, db);
+          system.ports.set(service, await freePort());
+        }),
+      );
+      await settle(services.map((service) => system.startService(service)));
+    } catch (error) {
+      // The suite never gets the system to stop: without this, a failed start leaves processes,
+      // databases and their (cluster-wide) roles behind.
+      await system.stop().catch(() => undefined);
+      throw error;
+    }
     return system;
   }
 
@@ -111,7 +126,8 @@ export class SagaSystem {
       async () =>
         (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true,
       {
-        timeoutMs: 60_000,
+        // Four services starting at once on two busy cores have been seen to need more than 60 s.
+        timeoutMs: 120_000,
         intervalMs: 200,
         message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
       },
@@ -121,6 +137,59 @@ export class SagaSystem {
 
   async kill(service: Service): Promise<void> {
     await this.processes.get(service)?.kill('SIGKILL');
+  }
+
+  /**
+   * Every event a participant has published on its `<service>.events` topic so far, in partition
+   * order, read from the start up to the end the topic has now. An undecodable message fails the
+   * test: the services only ever publish valid ones.
+   */
+  async events(service: Exclude<Service, 'order'>, timeoutMs = 30_000): Promise<PublishedEvent[]> {
+    const topic = topicsFor(this.prefix)[service].events;
+    const kafka = createKafka({ clientId: `${this.name}-reader`, brokers: testInfra().kafkaBrokers });
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())).map((p) => [
+        p.partition,
+        Number(p.high),
+      ]),
+    );
+    const read = new Map<number, number>();
+    const events: PublishedEvent[] = [];
+    let invalid: string | undefined;
+    const consumer = kafka.consumer({ groupId: `${this.name}-reader-${crypto.randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const decoded = fromKafkaMessage(message);
+          if (decoded.ok) {
+            const { messageId, type, payload } = decoded.envelope;
+            events.push({ messageId, type, payload: payload as Record<string, unknown> });
+          } else invalid ??= `${topic} holds an invalid message: ${decoded.error.message}`;
+          read.set(batch.partition, Number(message.offset) + 1);
+        }
+      },
+    });
+    try {
+      await waitFor(
+        () => {
+          if (invalid) throw new Error(invalid);
+          return [...ends].every(([partition, end]) => (read.get(partition) ?? 0) >= end);
+        },
+        {
+          timeoutMs,
+          intervalMs: 100,
+          message: () => `${topic}: read ${JSON.stringify([...read])} of ${JSON.stringify([...ends])}`,
+        },
+      );
+      return events;
+    } finally {
+      await consumer.disconnect();
+    }
   }
 
   /** A read-only connection to a service's database, to check invariants (never to fake a step). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { TextId, limits } from './common.js';
 import { ContractViolation, issuesFromZod, type ContractIssue } from './contract-violation.js';
 import {
   currentVersion,
@@ -17,19 +18,20 @@ import {
  */
 export const Envelope = z.strictObject({
   messageId: z.uuid(),
-  type: z.string().min(1),
-  schemaVersion: z.number().int().min(1),
+  type: z.string().min(1).max(100),
+  schemaVersion: z.number().int().min(1).max(limits.int32),
   occurredAt: z.iso.datetime({ offset: true }),
-  aggregateType: z.string().min(1),
-  aggregateId: z.string().min(1),
+  aggregateType: z.string().min(1).max(100),
+  aggregateId: TextId,
   /** Shared by every message of one business flow (one order's saga). */
-  correlationId: z.string().min(1),
+  correlationId: TextId,
   /** The id of the message that caused this one; null for the first message of a flow. */
-  causationId: z.string().min(1).nullable().default(null),
+  causationId: TextId.nullable().default(null),
   // Trace context is not validated: a malformed traceparent costs a broken trace, and rejecting
-  // the message for it would cost an order.
-  traceparent: z.string().optional(),
-  tracestate: z.string().optional(),
+  // the message for it would cost an order. Only its size is: a version-00 traceparent is 55
+  // characters, and OpenTelemetry's propagator drops a tracestate longer than 512.
+  traceparent: z.string().max(256).optional(),
+  tracestate: z.string().max(512).optional(),
   payload: z.unknown(),
 });
 

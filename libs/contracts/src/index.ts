@@ -9,7 +9,7 @@ export {
   type TopicKey,
   type Topics,
 } from './topics.js';
-export { Address, Money, OrderId, OrderLine, OrderLines, Reason } from './common.js';
+export { Address, Money, OrderId, OrderLine, OrderLines, Reason, TextId, limits } from './common.js';
 export { ReleaseStock, ReserveStock, StockReleased, StockReserved, StockUnavailable } from './inventory.js';
 export { ChargePayment, PaymentCharged, PaymentDeclined, PaymentRefunded, RefundPayment } from './payment.js';
 export {
@@ -59,6 +59,7 @@ export {
   fromKafkaMessage,
   toKafkaMessage,
   wireHeaders,
+  wireLimits,
   type DecodeResult,
   type HeaderFields,
   type IncomingHeaderValue,

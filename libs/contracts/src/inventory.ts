@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OrderId, OrderLines, Reason } from './common.js';
+import { OrderId, OrderLines, Reason, limits } from './common.js';
 
 /** Command: hold stock for every line of an order, all or nothing. */
 export const ReserveStock = z.strictObject({
@@ -26,7 +26,7 @@ export type StockReserved = z.infer<typeof StockReserved>;
 export const StockUnavailable = z.strictObject({
   orderId: OrderId,
   reason: z.enum(['out_of_stock', 'unknown_sku']),
-  sku: z.string().min(1),
+  sku: z.string().min(1).max(limits.sku),
 });
 export type StockUnavailable = z.infer<typeof StockUnavailable>;
 

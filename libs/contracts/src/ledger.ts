@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TextId } from './common.js';
 
 /**
  * Messaging testbed only, not part of the order saga: the outbox and consumer libs test
@@ -6,8 +7,10 @@ import { z } from 'zod';
  * entries per aggregate, so a test can see a gap or a duplicate at a glance.
  */
 export const LedgerEntryRecorded = z.strictObject({
-  aggregateId: z.string().min(1),
+  aggregateId: TextId,
   seq: z.number().int().nonnegative(),
-  note: z.string().optional(),
+  // Padding for drills and benchmarks that need messages of a given size, up to past the broker's
+  // 1 MiB default; what a consumer decodes is still capped by the wire limit (wireLimits.valueBytes).
+  note: z.string().max(2_000_000).optional(),
 });
 export type LedgerEntryRecorded = z.infer<typeof LedgerEntryRecorded>;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Address, Money, OrderId, OrderLines, Reason } from './common.js';
+import { Address, Money, OrderId, OrderLines, Reason, TextId } from './common.js';
 
 /** Event: a customer placed an order; the saga starts here. `total` is in minor units. */
 export const OrderPlaced = z.strictObject({
   orderId: OrderId,
-  customerId: z.string().min(1),
+  customerId: TextId,
   items: OrderLines,
   total: Money,
   shippingAddress: Address,

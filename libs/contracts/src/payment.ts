@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Money, OrderId, Reason } from './common.js';
+import { Money, OrderId, Reason, TextId, limits } from './common.js';
 
 /** Command: charge the customer for the order. */
 export const ChargePayment = z.strictObject({
   orderId: OrderId,
-  customerId: z.string().min(1),
+  customerId: TextId,
   amount: Money,
 });
 export type ChargePayment = z.infer<typeof ChargePayment>;
@@ -19,7 +19,7 @@ export type RefundPayment = z.infer<typeof RefundPayment>;
 /** Event: the customer was charged `amount` (minor units). */
 export const PaymentCharged = z.strictObject({
   orderId: OrderId,
-  paymentId: z.string().min(1),
+  paymentId: TextId,
   amount: Money,
 });
 export type PaymentCharged = z.infer<typeof PaymentCharged>;
@@ -40,7 +40,7 @@ export type PaymentDeclined = z.infer<typeof PaymentDeclined>;
  */
 export const PaymentRefunded = z.strictObject({
   orderId: OrderId,
-  paymentId: z.string().min(1).optional(),
-  amount: z.number().int().nonnegative(),
+  paymentId: TextId.optional(),
+  amount: z.number().int().nonnegative().max(limits.int32),
 });
 export type PaymentRefunded = z.infer<typeof PaymentRefunded>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Address, OrderId, OrderLines, Reason } from './common.js';
+import { Address, OrderId, OrderLines, Reason, TextId } from './common.js';
 
 /** Command: ship the order's lines to the address. */
 export const CreateShipment = z.strictObject({
@@ -19,7 +19,7 @@ export type CancelShipment = z.infer<typeof CancelShipment>;
 /** Event: a shipment exists for the order. */
 export const ShipmentCreated = z.strictObject({
   orderId: OrderId,
-  shipmentId: z.string().min(1),
+  shipmentId: TextId,
 });
 export type ShipmentCreated = z.infer<typeof ShipmentCreated>;
 
@@ -36,6 +36,6 @@ export type ShipmentRefused = z.infer<typeof ShipmentRefused>;
  */
 export const ShipmentCancelled = z.strictObject({
   orderId: OrderId,
-  shipmentId: z.string().min(1).optional(),
+  shipmentId: TextId.optional(),
 });
 export type ShipmentCancelled = z.infer<typeof ShipmentCancelled>;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEnvelope } from './envelope.js';
 import { exampleOrderId, examples } from './examples.fixture.js';
-import { fromKafkaMessage, toKafkaMessage, type IncomingKafkaMessage } from './wire.js';
+import { limits } from './common.js';
+import { OrderPlaced } from './order.js';
+import { fromKafkaMessage, toKafkaMessage, wireLimits, type IncomingKafkaMessage } from './wire.js';
 
 const correlationId = 'c0ffee00-0000-4000-8000-000000000001';
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -177,6 +179,115 @@ describe('decoding names exactly what is wrong', () => {
     message.headers!['aggregate-type'] = 'Order';
     expect(decodeError(message)).toBe(
       'ReserveStock v1: header "aggregate-type": is "Order", expected "StockReservation"',
+    );
+  });
+});
+
+describe('bounded sizes on the wire', () => {
+  const consumed = () => asConsumed(toKafkaMessage(anEnvelope()));
+
+  it('refuses a message with more header values than the limit, before decoding any', () => {
+    const wire = consumed();
+    for (let i = 0; i < wireLimits.headers; i++) wire.headers![`x-filler-${i}`] = 'x';
+    expect(decodeError(wire)).toBe(
+      `Kafka message: headers: ${wireLimits.headers + 9} header values, at most 32`,
+    );
+  });
+
+  it('counts every repetition of a repeated header toward the limit', () => {
+    const wire = consumed();
+    wire.headers!['x-repeated'] = Array.from({ length: 40 }, () => 'x');
+    expect(decodeError(wire)).toMatch(/^Kafka message: headers: 49 header values, at most 32$/);
+  });
+
+  it('refuses an oversized header value and says which header', () => {
+    const wire = consumed();
+    wire.headers!['tracestate'] = Buffer.alloc(wireLimits.headerValueBytes + 1, 'a');
+    expect(decodeError(wire)).toBe('Kafka message: header "tracestate": 1025 bytes, at most 1024');
+  });
+
+  it('refuses an oversized header value even in a header it does not read', () => {
+    const wire = consumed();
+    wire.headers!['x-unread'] = 'é'.repeat(513);
+    expect(decodeError(wire)).toBe('Kafka message: header "x-unread": 1026 bytes, at most 1024');
+  });
+
+  it('refuses an oversized header name, showing only its start', () => {
+    const wire = consumed();
+    wire.headers!['n'.repeat(300)] = 'x';
+    expect(decodeError(wire)).toBe(`Kafka message: header name "${'n'.repeat(32)}…": 300 bytes, at most 256`);
+  });
+
+  it('refuses an oversized key or value without parsing it', () => {
+    const wire = consumed();
+    wire.key = Buffer.alloc(wireLimits.keyBytes + 1, 'k');
+    wire.value = `[${'1,'.repeat(wireLimits.valueBytes / 2)}1]`;
+    expect(decodeError(wire)).toBe(
+      `Kafka message: key: 1025 bytes, at most 1024; value: ${wireLimits.valueBytes + 3} bytes, at most ${wireLimits.valueBytes}`,
+    );
+  });
+
+  it('accepts a message exactly at the limits', () => {
+    const wire = consumed();
+    for (let i = Object.keys(wire.headers!).length; i < wireLimits.headers; i++) {
+      wire.headers![`x-filler-${i}`] = Buffer.alloc(wireLimits.headerValueBytes, 'x');
+    }
+    expect(fromKafkaMessage(wire).ok).toBe(true);
+  });
+});
+
+describe('bounded sizes in the payload', () => {
+  const wireWith = (payload: object) => {
+    const wire = asConsumed(toKafkaMessage(anEnvelope()));
+    wire.value = JSON.stringify(payload);
+    return wire;
+  };
+
+  it('refuses a line count over the limit of POST /orders', () => {
+    const items = Array.from({ length: limits.orderLines + 1 }, (_, i) => ({ sku: `sku-${i}`, quantity: 1 }));
+    expect(decodeError(wireWith({ ...examples.ReserveStock, items }))).toMatch(
+      /^ReserveStock v1: items: Too big: expected array to have <=100 items$/,
+    );
+  });
+
+  it('refuses an oversized sku, with its path', () => {
+    const items = [{ sku: 's'.repeat(limits.sku + 1), quantity: 1 }];
+    expect(decodeError(wireWith({ ...examples.ReserveStock, items }))).toMatch(
+      /^ReserveStock v1: items\[0\]\.sku: Too big: expected string to have <=100 characters$/,
+    );
+  });
+
+  it('refuses an oversized reason, customer id or address line', () => {
+    const reason = createEnvelope(
+      'ReleaseStock',
+      { orderId: exampleOrderId, reason: 'r' },
+      { correlationId },
+    );
+    const wire = asConsumed(toKafkaMessage(reason));
+    wire.value = JSON.stringify({ orderId: exampleOrderId, reason: 'r'.repeat(limits.reason + 1) });
+    expect(decodeError(wire)).toMatch(
+      /^ReleaseStock v1: reason: Too big: expected string to have <=500 characters$/,
+    );
+
+    expect(() =>
+      OrderPlaced.parse({ ...examples.OrderPlaced, customerId: 'c'.repeat(limits.id + 1) }),
+    ).toThrow(/<=200 characters/);
+    expect(() =>
+      OrderPlaced.parse({
+        ...examples.OrderPlaced,
+        shippingAddress: {
+          ...examples.OrderPlaced.shippingAddress,
+          line1: 'l'.repeat(limits.addressLine + 1),
+        },
+      }),
+    ).toThrow(/<=200 characters/);
+  });
+
+  it('refuses an oversized id in the frame', () => {
+    const wire = asConsumed(toKafkaMessage(anEnvelope()));
+    wire.headers!['correlation-id'] = 'c'.repeat(limits.id + 1);
+    expect(decodeError(wire)).toMatch(
+      /^ReserveStock v1: header "correlation-id": Too big: expected string to have <=200 characters$/,
     );
   });
 });

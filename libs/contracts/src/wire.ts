@@ -17,6 +17,25 @@ export const wireHeaders = {
   tracestate: 'tracestate',
 } as const;
 
+/**
+ * What {@link fromKafkaMessage} decodes at most, checked before anything is decoded or parsed, so
+ * a hostile or broken producer cannot make every consumer spend memory and CPU on one message.
+ * Our messages use 6 to 9 headers of at most a few hundred bytes (tracestate: 512) and payloads
+ * of a few KiB (an `OrderPlaced` with 100 lines is about 15 KiB).
+ */
+export const wireLimits = {
+  /** Header values in all, counting each repetition of a repeated header. */
+  headers: 32,
+  /** Bytes of one header name. */
+  headerNameBytes: 256,
+  /** Bytes of one header value. */
+  headerValueBytes: 1024,
+  /** Bytes of the key (the aggregate id). */
+  keyBytes: 1024,
+  /** Bytes of the value: the broker's default `message.max.bytes`, 1 MiB. */
+  valueBytes: 1024 * 1024,
+} as const;
+
 /** A message ready for a Kafka producer (structurally what kafkajs' `Message` accepts). */
 export interface OutgoingKafkaMessage {
   /** The aggregate id: Kafka keeps messages with one key in order. */
@@ -100,9 +119,12 @@ const headerLabels: Record<string, string> = {
 /**
  * Decodes and validates a consumed Kafka message. Never throws for a bad message: the result
  * says exactly what is wrong (missing header, unknown type or version, invalid JSON, each
- * invalid field path), which is what the dead-letter topic should record.
+ * invalid field path, anything over {@link wireLimits}), which is what the dead-letter topic
+ * should record. Sizes are checked first: an oversized message is not decoded at all.
  */
 export function fromKafkaMessage(message: IncomingKafkaMessage): DecodeResult {
+  const oversized = sizeIssues(message);
+  if (oversized.length > 0) return { ok: false, error: new ContractViolation('Kafka message', oversized) };
   const issues: ContractIssue[] = [];
   const read = (field: keyof typeof wireHeaders, isRequired: boolean): string | undefined => {
     const name = wireHeaders[field];
@@ -177,6 +199,34 @@ export function fromKafkaMessage(message: IncomingKafkaMessage): DecodeResult {
     if (error instanceof ContractViolation) return { ok: false, error };
     throw error;
   }
+}
+
+function sizeIssues(message: IncomingKafkaMessage): ContractIssue[] {
+  const issues: ContractIssue[] = [];
+  const tooBig = (path: string, bytes: number, max: number) => {
+    if (bytes > max) issues.push({ path, message: `${bytes} bytes, at most ${max}` });
+  };
+  const entries = Object.entries(message.headers ?? {});
+  const count = entries.reduce((n, [, raw]) => n + (Array.isArray(raw) ? raw.length : 1), 0);
+  if (count > wireLimits.headers) {
+    issues.push({ path: 'headers', message: `${count} header values, at most ${wireLimits.headers}` });
+  }
+  for (const [name, raw] of entries.slice(0, wireLimits.headers)) {
+    const nameBytes = Buffer.byteLength(name);
+    // A name past the limit is shown cut: the reason ends up in a dead-letter header itself.
+    const shown = nameBytes > wireLimits.headerNameBytes ? `${name.slice(0, 32)}…` : name;
+    tooBig(`header name "${shown}"`, nameBytes, wireLimits.headerNameBytes);
+    for (const value of Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) {
+      tooBig(`header "${shown}"`, byteLength(value), wireLimits.headerValueBytes);
+    }
+  }
+  if (message.key !== null) tooBig('key', byteLength(message.key), wireLimits.keyBytes);
+  if (message.value !== null) tooBig('value', byteLength(message.value), wireLimits.valueBytes);
+  return issues;
+}
+
+function byteLength(value: Buffer | string): number {
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
 function text(value: Buffer | string): string {

@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { generateClients } from './generate.js';
 import { createMigration } from './migrations.js';
-import { DEFAULT_ADMIN_URL, PostgresUnreachableError, assertPostgresReachable } from './postgres.js';
-import { prepareServiceDatabases } from './service-databases.js';
+import { defaultPassfile, ensurePasswords } from './passfile.js';
+import {
+  DEFAULT_ADMIN_URL,
+  PostgresUnreachableError,
+  assertPostgresReachable,
+  withoutPassword,
+} from './postgres.js';
+import { prepareServiceDatabases, serviceRoles } from './service-databases.js';
 import { SERVICES, serviceSchema, testbedSchema, workspaceRoot } from './workspace.js';
 
 // The wasm schema engine loads through Node's experimental WebAssembly module support, and Node
@@ -40,12 +46,20 @@ program
 program
   .command('prepare')
   .description(
-    `a role and a database per service (${SERVICES.join(', ')}), migrated; reads DATABASE_ADMIN_URL`,
+    `a database per service (${SERVICES.join(', ')}) with a migrator and a runtime role, migrated; ` +
+      'reads DATABASE_ADMIN_URL and DATABASE_PASSFILE (default .run/pgpass, created with random ' +
+      'passwords; <SERVICE>_DB_PASSWORD and <SERVICE>_MIGRATOR_PASSWORD override them). Prints ' +
+      "each service's runtime URL without its password: services read it from PGPASSFILE",
   )
   .action(async () => {
     await assertPostgresReachable(adminUrl);
-    const urls = await prepareServiceDatabases({ adminUrl, services: SERVICES });
-    for (const [service, url] of Object.entries(urls)) console.log(`${service.padEnd(10)} ${url}`);
+    const passfile = resolve(process.env.DATABASE_PASSFILE || defaultPassfile());
+    const passwords = await ensurePasswords(passfile, SERVICES.flatMap(serviceRoles));
+    const databases = await prepareServiceDatabases({ adminUrl, services: SERVICES, passwords });
+    for (const [service, { url }] of Object.entries(databases)) {
+      console.log(`${service.padEnd(10)} ${withoutPassword(url)}`);
+    }
+    console.log(`passwords in ${shown(passfile)} (mode 0600): set PGPASSFILE to it`);
   });
 
 program

@@ -15,10 +15,25 @@ export {
   readMigrations,
 } from './migrations.js';
 export {
+  type ProvisionDatabaseOptions,
+  type ProvisionedDatabase,
+  type RoleCredentials,
+  migratorRole,
+  provisionDatabase,
+} from './database-roles.js';
+export {
+  type RolePassword,
+  defaultPassfile,
+  ensurePasswords,
+  passwordVariable,
+  randomPassword,
+} from './passfile.js';
+export {
   DEFAULT_ADMIN_URL,
   PostgresUnreachableError,
   assertPostgresReachable,
   withDatabase,
+  withoutPassword,
 } from './postgres.js';
 export {
   type ScratchDatabase,
@@ -30,6 +45,7 @@ export {
   type PrepareServiceDatabasesOptions,
   type ServiceDatabase,
   prepareServiceDatabases,
+  serviceRoles,
 } from './service-databases.js';
 export {
   type PrismaSchemaLocation,

@@ -15,10 +15,10 @@ const UNREACHABLE_CODES = new Set([
 
 /** Thrown when no PostgreSQL server answers at the URL; its message says how to start one. */
 export class PostgresUnreachableError extends Error {
-  constructor(
-    readonly url: string,
-    options?: { cause?: unknown },
-  ) {
+  /** The URL that was tried, without its password: errors end up in logs. */
+  readonly url: string;
+
+  constructor(url: string, options?: { cause?: unknown }) {
     const { host, port } = new URL(url);
     super(
       `PostgreSQL not reachable at ${host}${port ? '' : ':5432'}: start it with ` +
@@ -26,6 +26,7 @@ export class PostgresUnreachableError extends Error {
       options,
     );
     this.name = 'PostgresUnreachableError';
+    this.url = withoutPassword(url);
   }
 }
 
@@ -68,6 +69,13 @@ export function withDatabase(
     u.username = encodeURIComponent(credentials.user);
     u.password = encodeURIComponent(credentials.password);
   }
+  return u.toString();
+}
+
+/** `url` without its password, for anything that is printed or logged. */
+export function withoutPassword(url: string): string {
+  const u = new URL(url);
+  u.password = '';
   return u.toString();
 }
 
