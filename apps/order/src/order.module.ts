@@ -8,6 +8,9 @@ import { PrismaSagaStore } from './infra/prisma-saga.store.js';
 import { Backpressure } from './place-order/backpressure.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
+import { ListSagasHandler } from './saga-admin/list-sagas.handler.js';
+import { RetrySagaHandler } from './saga-admin/retry-saga.handler.js';
+import { SagaAdminController } from './saga-admin/saga-admin.controller.js';
 import { RecordReplyHandler } from './saga/record-reply.handler.js';
 import { SagaDeadlineTimer } from './saga/saga-deadline.timer.js';
 import { SagaListener } from './saga/saga.listener.js';
@@ -16,7 +19,7 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
 
 @Module({
   imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
-  controllers: [SagaListener, PlaceOrderController, GetOrderController],
+  controllers: [SagaListener, PlaceOrderController, GetOrderController, SagaAdminController],
   providers: [
     PrismaSagaStore,
     PlaceOrderHandler,
@@ -25,6 +28,8 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
     SagaRunner,
     RecordReplyHandler,
     SagaDeadlineTimer,
+    RetrySagaHandler,
+    ListSagasHandler,
     { provide: SAGA_POLICY, inject: [CONFIG], useFactory: (config: ServiceConfig) => sagaPolicyFrom(config) },
   ],
 })

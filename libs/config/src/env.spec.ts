@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       sagaCompensationBackoffMs: 1000,
       orderMaxSagasInFlight: 2000,
       orderMaxUnpublishedOutbox: 5000,
+      adminToken: undefined,
     });
   });
 
@@ -237,6 +238,7 @@ describe('ENV_VARIABLES', () => {
       ['SAGA_COMPENSATION_BACKOFF_MS', false, '1000'],
       ['ORDER_MAX_SAGAS_IN_FLIGHT', false, '2000'],
       ['ORDER_MAX_UNPUBLISHED_OUTBOX', false, '5000'],
+      ['ADMIN_TOKEN', false, undefined],
     ]);
   });
 

@@ -161,9 +161,17 @@ export const serviceEnv = z.object({
     example: '2000',
   }),
   ORDER_MAX_UNPUBLISHED_OUTBOX: envVar(integer(1).default(5000), {
-    description: "(order) POST /orders answers 429 while the order service's outbox holds more unpublished rows",
+    description:
+      "(order) POST /orders answers 429 while the order service's outbox holds more unpublished rows",
     expected: 'a positive integer',
     example: '5000',
+  }),
+  ADMIN_TOKEN: envVar(z.string().min(16).max(512).optional(), {
+    description:
+      'bearer token of the admin endpoints (e.g. POST /admin/sagas/{orderId}/retry); unset: they answer 403',
+    expected: 'a secret of 16 to 512 characters (e.g. `openssl rand -hex 32`)',
+    example: '3f9a1c0e7b5d42a8c6e1f0b9d2a7c4e5',
+    secret: true,
   }),
 });
 

@@ -3,3 +3,4 @@ export { runService } from './run-service.js';
 export { HealthRegistry } from './health.js';
 export { OutboxRelayService } from './outbox-relay.service.js';
 export { CONFIG, PRISMA, type PrismaLike, type ServiceConfig } from './tokens.js';
+export { AdminAccessRefused, AdminTokenGuard, type AdminProblem } from './admin-token.guard.js';

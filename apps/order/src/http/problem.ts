@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
+import { AdminAccessRefused } from '@order-saga/platform';
 import { z } from 'zod';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -110,6 +111,11 @@ export function problemFor(
 ): { problem: Problem; headers: Record<string, string> } {
   if (exception instanceof ProblemException) {
     return { problem: { ...exception.problem, instance }, headers: { ...exception.headers } };
+  }
+  if (exception instanceof AdminAccessRefused) {
+    const headers: Record<string, string> =
+      exception.problem.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+    return { problem: { ...exception.problem, instance }, headers };
   }
   // Nest's Express adapter wraps body-parser's refusals in an HttpException; the cause says why.
   const bodyError = [exception, (exception as { cause?: unknown } | null)?.cause].find(isBodyParserError);

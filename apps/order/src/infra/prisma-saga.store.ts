@@ -18,6 +18,21 @@ interface SagaRow {
   tracestate: string | null;
 }
 
+/**
+ * How long after its decision a saga's deadline falls, or `null` when it waits for nothing. The
+ * pure saga computes deadlines from the `now` it is given; the store keeps only the delay and adds
+ * it to the database's clock, the same clock the deadline timer compares with (`deadline_at <=
+ * now()`). An application host whose clock is off would otherwise fire every deadline early or
+ * late by its skew.
+ */
+export function delayOf(saga: Pick<OrderSaga, 'deadlineAt'>, decidedAt: Date): number | null {
+  return saga.deadlineAt === null ? null : Math.max(0, saga.deadlineAt.getTime() - decidedAt.getTime());
+}
+
+// NULL stays NULL: NULL * interval is NULL, and so is now() + NULL.
+const DEADLINE_FROM_DELAY = (param: string) =>
+  `now() + ${param}::double precision * interval '1 millisecond'`;
+
 /** The order's public status: PENDING while the saga runs, then its outcome. */
 export function orderStatusOf(status: SagaStatus): string {
   return (terminalStatuses as readonly string[]).includes(status) ? status : 'PENDING';
@@ -31,24 +46,29 @@ export function orderStatusOf(status: SagaStatus): string {
 export class PrismaSagaStore {
   constructor(private readonly outbox: Outbox) {}
 
-  /** Records a new saga for an order inserted in the same transaction, and sends its first messages. */
-  async start(decision: Decision, tx: Tx): Promise<void> {
+  /**
+   * Records a new saga for an order inserted in the same transaction, and sends its first messages.
+   * `decidedAt` is the `now` the decision was made with (see {@link delayOf}).
+   */
+  async start(decision: Decision, tx: Tx, decidedAt: Date): Promise<void> {
     const { saga } = decision;
     const trace = currentTraceContext();
-    await tx.saga.create({
-      data: {
-        orderId: saga.orderId,
-        status: saga.status,
-        attempt: saga.attempt,
-        deadlineAt: saga.deadlineAt,
-        pending: saga.pending,
-        compensated: saga.compensated,
-        reason: saga.reason,
-        data: saga.data as object,
-        traceparent: trace.traceparent ?? null,
-        tracestate: trace.tracestate ?? null,
-      },
-    });
+    await tx.$executeRawUnsafe(
+      `INSERT INTO saga (order_id, status, attempt, deadline_at, pending, compensated, reason, data,
+                         traceparent, tracestate, updated_at)
+       VALUES ($1::uuid, $2, $3, ${DEADLINE_FROM_DELAY('$4')}, $5::text[], $6::text[], $7, $8::jsonb,
+               $9, $10, now())`,
+      saga.orderId,
+      saga.status,
+      saga.attempt,
+      delayOf(saga, decidedAt),
+      saga.pending,
+      saga.compensated,
+      saga.reason,
+      JSON.stringify(saga.data),
+      trace.traceparent ?? null,
+      trace.tracestate ?? null,
+    );
     await this.record(decision, tx);
   }
 
@@ -80,21 +100,24 @@ export class PrismaSagaStore {
     };
   }
 
-  /** Saves what a decision changed: saga state, the order's status, history, outgoing messages. */
-  async apply(before: OrderSaga, decision: Decision, tx: Tx): Promise<void> {
+  /**
+   * Saves what a decision changed: saga state, the order's status, history, outgoing messages.
+   * `decidedAt` is the `now` the decision was made with (see {@link delayOf}).
+   */
+  async apply(before: OrderSaga, decision: Decision, tx: Tx, decidedAt: Date): Promise<void> {
     const { saga } = decision;
     if (saga !== before) {
       // The saga row and, when the status moved, the order's public status, in one statement.
       await tx.$executeRawUnsafe(
         `WITH s AS (
-           UPDATE saga SET status = $2, attempt = $3, deadline_at = $4::timestamptz, pending = $5::text[],
+           UPDATE saga SET status = $2, attempt = $3, deadline_at = ${DEADLINE_FROM_DELAY('$4')}, pending = $5::text[],
                   compensated = $6::text[], reason = $7, version = version + 1, updated_at = now()
             WHERE order_id = $1::uuid)
          UPDATE "order" SET status = $8, reason = $7, updated_at = now() WHERE id = $1::uuid AND $9`,
         saga.orderId,
         saga.status,
         saga.attempt,
-        saga.deadlineAt?.toISOString() ?? null,
+        delayOf(saga, decidedAt),
         saga.pending,
         saga.compensated,
         saga.reason,

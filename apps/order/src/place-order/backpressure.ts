@@ -13,7 +13,11 @@ import { PrismaService } from '../infra/prisma.service.js';
 
 /** What the order service has accepted and not yet finished with. */
 export interface Load {
-  /** Sagas not in a terminal state (they still have a deadline). */
+  /**
+   * Sagas still waiting for a reply: every one has a deadline, including a COMPENSATION_FAILED
+   * saga whose compensations are still pending (it keeps re-sending them), so orders are not
+   * admitted into an outage just because earlier sagas raised the alarm.
+   */
   sagasInFlight: number;
   /** Outbox rows the relay has not published yet. */
   unpublishedOutbox: number;

@@ -74,10 +74,11 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
           if (pricing.kind !== 'priced') throw new Refused(pricing);
           const { customerId, shippingAddress: address } = request;
           const items = pricing.lines.map(({ sku, quantity }) => ({ sku, quantity }));
+          const now = new Date();
           const decision = startSaga(
             orderId,
             { customerId, total: pricing.total, items, address },
-            new Date(),
+            now,
             this.policy,
           );
 
@@ -92,7 +93,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
               items: { create: pricing.lines },
             },
           });
-          await this.sagas.start(decision, tx);
+          await this.sagas.start(decision, tx, now);
           return { kind: 'accepted', response, replayed: false };
         },
         // Read committed is what makes the twin's wait work: after the first request commits,

@@ -12,9 +12,15 @@ import type { MessageType, PayloadOf } from '@order-saga/contracts';
  *   REJECTED                  COMPENSATING (release stock)  COMPENSATING (refund, release)
  *                                    │ every compensation acknowledged ──▶ CANCELLED
  *                                    │ a compensation unanswered after its retries ──▶ COMPENSATION_FAILED
+ *                                                                                        │ late acknowledgements,
+ *                                                                                        │ or an operator's retrySaga
+ *                                                                                        ▼
+ *                                                                        CANCELLED once nothing is pending
  *
  * A step without a reply by its deadline is re-sent (participants are idempotent per order);
  * after the last attempt it counts as failed and everything it may have done is compensated.
+ * COMPENSATION_FAILED is an alert, not a dead end: acknowledgements still count, and an operator
+ * can resume the compensations with {@link retrySaga}.
  */
 
 export type ForwardStatus = 'RESERVING' | 'CHARGING' | 'SHIPPING';
@@ -67,6 +73,11 @@ export interface Decision {
   saga: OrderSaga;
   send: Send[];
   steps: Step[];
+  /**
+   * Set when a reply does not belong to this saga (wrong amount, a step never requested): why.
+   * The saga is then unchanged; the caller dead-letters the reply with this reason.
+   */
+  rejected?: string;
 }
 
 export interface SagaPolicy {
@@ -176,6 +187,13 @@ export const orderSaga: Transitions = {
     PaymentRefunded: (s) => acknowledged(s, 'payment'),
     ShipmentCancelled: (s) => acknowledged(s, 'shipment'),
   },
+  // The participant came back after the saga raised the alarm: its acknowledgement still finishes
+  // the compensation, so an outage that outlasts the retries heals on its own.
+  COMPENSATION_FAILED: {
+    StockReleased: (s) => acknowledged(s, 'stock'),
+    PaymentRefunded: (s) => acknowledged(s, 'payment'),
+    ShipmentCancelled: (s) => acknowledged(s, 'shipment'),
+  },
 };
 
 /** Starts the saga for a placed order: announce it, and ask for the stock. */
@@ -211,6 +229,8 @@ export function startSaga(orderId: string, data: OrderData, now: Date, policy: S
 
 /** Applies a participant's reply. */
 export function advance(saga: OrderSaga, reply: Reply, now: Date, policy: SagaPolicy): Decision {
+  const mismatch = mismatchOf(saga, reply);
+  if (mismatch) return { saga, send: [], steps: [], rejected: mismatch };
   const transition = orderSaga[saga.status]?.[reply.type] as Transition<ReplyType> | undefined;
   if (transition) return transition(saga, reply.payload, now, policy);
   const lateSuccess = lateSuccessOf[reply.type];
@@ -221,7 +241,8 @@ export function advance(saga: OrderSaga, reply: Reply, now: Date, policy: SagaPo
 
 /** What happens when the current step's deadline passes without a reply. */
 export function onDeadline(saga: OrderSaga, now: Date, policy: SagaPolicy): Decision {
-  if (saga.status === 'COMPENSATING') return retryCompensations(saga, now, policy);
+  if (saga.status === 'COMPENSATING' || (saga.status === 'COMPENSATION_FAILED' && saga.pending.length > 0))
+    return retryCompensations(saga, now, policy);
   if (!(saga.status in forward)) return { saga: { ...saga, deadlineAt: null }, send: [], steps: [] };
   const step = forward[saga.status as ForwardStatus];
   if (saga.attempt < policy.stepMaxAttempts) {
@@ -298,19 +319,71 @@ function acknowledged(s: OrderSaga, participant: Participant): Decision {
   const step = { name: compensation[participant].type, outcome: 'done' };
   if (pending.length > 0) return { saga: { ...s, pending, compensated }, send: [], steps: [step] };
   const reason = s.reason ?? 'cancelled';
+  const detail =
+    s.status === 'COMPENSATION_FAILED'
+      ? `every compensation acknowledged after COMPENSATION_FAILED (${reason})`
+      : reason;
   return {
     saga: { ...s, pending, compensated, status: 'CANCELLED', deadlineAt: null },
     send: [{ type: 'OrderCancelled', payload: { orderId: s.orderId, reason } }],
-    steps: [step, { name: 'order', outcome: 'cancelled', detail: reason }],
+    steps: [step, { name: 'order', outcome: 'cancelled', detail }],
   };
 }
 
+/**
+ * Whether an operator can resume the saga's compensations with {@link retrySaga}: it is
+ * compensating (failed or not) and some compensation is still unacknowledged.
+ */
+export function isRetryable(saga: OrderSaga): boolean {
+  return (saga.status === 'COMPENSATION_FAILED' || saga.status === 'COMPENSATING') && saga.pending.length > 0;
+}
+
+/**
+ * An operator resumes a saga's compensations (`pnpm saga retry`): every pending compensation is
+ * re-sent as attempt 1 with a fresh deadline, and the saga is COMPENSATING again, so it gets the
+ * full retry budget before it would alert again. A saga that is not {@link isRetryable} is
+ * returned unchanged (the same object, no messages, no steps): callers answer "not retryable".
+ */
+export function retrySaga(saga: OrderSaga, now: Date, policy: SagaPolicy): Decision {
+  if (!isRetryable(saga)) return { saga, send: [], steps: [] };
+  const reason = saga.reason ?? 'compensating';
+  return {
+    saga: { ...saga, status: 'COMPENSATING', attempt: 1, deadlineAt: after(now, policy.stepTimeoutMs) },
+    send: saga.pending.map((p) => compensation[p].make(saga, reason)),
+    steps: [
+      { name: 'order', outcome: 'retried', detail: `operator retry from ${saga.status}` },
+      ...saga.pending.map((p) => ({
+        name: compensation[p].type,
+        outcome: 'requested',
+        detail: 'operator retry',
+      })),
+    ],
+  };
+}
+
+/**
+ * Longest wait between two sends of a compensation. Why compensations never stop being re-sent:
+ * an outage of the broker, a relay or a participant that outlasts the retry budget (~55 s by
+ * default) is ordinary (a deploy, a failover), and telling such an outage apart from one broken
+ * participant would need health knowledge the saga does not have. So after
+ * `compensationMaxAttempts` sends the saga raises the alarm (COMPENSATION_FAILED,
+ * OrderCompensationFailed, a metric) and keeps re-sending with doubling waits capped here:
+ * compensations are idempotent per order, a re-send costs one small outbox row, and the saga then
+ * heals on its own at most this long after everything is back, with no person involved. The cap
+ * bounds the history to ~290 steps a day per pending compensation during a very long outage.
+ */
+export const COMPENSATION_BACKOFF_CAP_MS = 300_000;
+
 function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decision {
-  if (s.attempt >= policy.compensationMaxAttempts) {
+  // Capped doubling: the first retries come quickly, later ones leave a struggling participant room.
+  const wait = Math.min(policy.compensationBackoffMs * 2 ** (s.attempt - 1), COMPENSATION_BACKOFF_CAP_MS);
+  const deadlineAt = after(now, policy.stepTimeoutMs + wait);
+  if (s.status === 'COMPENSATING' && s.attempt >= policy.compensationMaxAttempts) {
     const failed = s.pending.map((p) => compensation[p].type);
     const reason = `${failed.join(', ')} unanswered after ${s.attempt} attempts (${s.reason ?? 'compensating'})`;
     return {
-      saga: { ...s, status: 'COMPENSATION_FAILED', deadlineAt: null },
+      // Still waiting: the deadline stays, so the saga keeps re-sending and counts as in flight.
+      saga: { ...s, status: 'COMPENSATION_FAILED', deadlineAt },
       send: [
         {
           type: 'OrderCompensationFailed',
@@ -320,18 +393,76 @@ function retryCompensations(s: OrderSaga, now: Date, policy: SagaPolicy): Decisi
       steps: [{ name: 'order', outcome: 'compensation-failed', detail: reason }],
     };
   }
-  // Capped doubling: the first retries come quickly, later ones leave a struggling participant room.
-  const wait = Math.min(policy.compensationBackoffMs * 2 ** (s.attempt - 1), 60_000);
+  const failedAlready = s.status === 'COMPENSATION_FAILED' ? ' after COMPENSATION_FAILED' : '';
   return {
-    saga: { ...s, attempt: s.attempt + 1, deadlineAt: after(now, policy.stepTimeoutMs + wait) },
+    saga: { ...s, attempt: s.attempt + 1, deadlineAt },
     send: s.pending.map((p) => compensation[p].make(s, s.reason ?? 'compensating')),
     steps: s.pending.map((p) => ({
       name: compensation[p].type,
       outcome: 'retried',
-      detail: `attempt ${s.attempt + 1}`,
+      detail: `attempt ${s.attempt + 1}${failedAlready}`,
     })),
   };
 }
+
+/** Which participant sends a reply, and whether it answers a forward step or a compensation. */
+const replyOf: Record<ReplyType, { participant: Participant; answers: 'forward' | 'compensation' }> = {
+  StockReserved: { participant: 'stock', answers: 'forward' },
+  StockUnavailable: { participant: 'stock', answers: 'forward' },
+  StockReleased: { participant: 'stock', answers: 'compensation' },
+  PaymentCharged: { participant: 'payment', answers: 'forward' },
+  PaymentDeclined: { participant: 'payment', answers: 'forward' },
+  PaymentRefunded: { participant: 'payment', answers: 'compensation' },
+  ShipmentCreated: { participant: 'shipment', answers: 'forward' },
+  ShipmentRefused: { participant: 'shipment', answers: 'forward' },
+  ShipmentCancelled: { participant: 'shipment', answers: 'compensation' },
+};
+/** The forward steps in the order the saga takes them. */
+const stepOrder: Participant[] = ['stock', 'payment', 'shipment'];
+const stepOfStatus: Partial<Record<SagaStatus, Participant>> = {
+  RESERVING: 'stock',
+  CHARGING: 'payment',
+  SHIPPING: 'shipment',
+  CONFIRMED: 'shipment',
+  REJECTED: 'stock',
+};
+
+const linesKey = (items: readonly { sku: string; quantity: number }[]): string => {
+  const bySku = new Map<string, number>();
+  for (const { sku, quantity } of items) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
+  return [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).join(';');
+};
+
+/**
+ * Why a reply cannot be this saga's, or `null` when it can. Anyone who can write to a reply topic
+ * could otherwise confirm an order with a charge of 1 cent. Late and duplicate replies to steps
+ * the saga did request stay legitimate (they are handled by {@link advance}); replies to steps it
+ * never requested, with figures that are not the order's, are refused. While compensating, which
+ * steps were requested is not recorded, so only the figures are checked there.
+ */
+function mismatchOf(s: OrderSaga, reply: Reply): string | null {
+  if (reply.payload.orderId !== s.orderId)
+    return `${reply.type} is for order ${reply.payload.orderId}, not ${s.orderId}`;
+  if (reply.type === 'PaymentCharged' && reply.payload.amount !== s.data.total)
+    return `PaymentCharged amount ${reply.payload.amount} does not match the order total ${s.data.total}`;
+  if (reply.type === 'PaymentRefunded' && reply.payload.amount > s.data.total)
+    return `PaymentRefunded amount ${reply.payload.amount} exceeds the order total ${s.data.total}`;
+  if (reply.type === 'StockReserved' && linesKey(reply.payload.items) !== linesKey(s.data.items))
+    return 'StockReserved items do not match the order lines';
+  const step = stepOfStatus[s.status];
+  if (step === undefined) return null;
+  const { participant, answers } = replyOf[reply.type];
+  if (answers === 'compensation')
+    return `${reply.type} answers a compensation that ${s.status} never requested`;
+  if (stepOrder.indexOf(participant) > stepOrder.indexOf(step))
+    return `${reply.type} answers ${forwardStepOf[participant]}, which ${s.status} never requested`;
+  return null;
+}
+const forwardStepOf: Record<Participant, string> = {
+  stock: 'reserve-stock',
+  payment: 'charge-payment',
+  shipment: 'create-shipment',
+};
 
 const lateSuccessOf: Partial<Record<ReplyType, Participant>> = {
   StockReserved: 'stock',
@@ -351,8 +482,8 @@ function undoLateSuccess(s: OrderSaga, participant: Participant): Decision {
   if (keeping || s.pending.includes(participant) || s.compensated.includes(participant)) {
     return { saga: s, send: [], steps: [] };
   }
-  const reason = `late ${participant} success after the saga ${s.status === 'COMPENSATING' ? 'began compensating' : 'ended'}`;
-  const stillCompensating = s.status === 'COMPENSATING';
+  const stillCompensating = s.status === 'COMPENSATING' || s.status === 'COMPENSATION_FAILED';
+  const reason = `late ${participant} success after the saga ${stillCompensating ? 'began compensating' : 'ended'}`;
   return {
     saga: stillCompensating ? { ...s, pending: [...s.pending, participant] } : s,
     send: [compensation[participant].make(s, reason)],

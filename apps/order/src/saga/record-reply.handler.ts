@@ -16,8 +16,8 @@ export class RecordReplyHandler implements ICommandHandler<RecordReply> {
   constructor(private readonly sagas: SagaRunner) {}
 
   async execute({ reply, tx }: RecordReply): Promise<void> {
-    await this.sagas.run(reply.payload.orderId, tx, (saga) =>
-      advance(saga, reply, new Date(), this.sagas.policy),
+    await this.sagas.run(reply.payload.orderId, tx, (saga, now) =>
+      advance(saga, reply, now, this.sagas.policy),
     );
   }
 }

@@ -1,18 +1,39 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
-import { contextFromTraceparent, runWithMessageContext, withSpan } from '@order-saga/telemetry';
+import { isTransient } from '@order-saga/consumer';
+import { contextFromTraceparent, meter, runWithMessageContext, withSpan } from '@order-saga/telemetry';
 import { PrismaService } from '../infra/prisma.service.js';
 import { onDeadline } from './order.saga.js';
 import { SagaRunner } from './saga-runner.js';
 
 const TICK_MS = 200;
 const BATCH = 50;
+/** First wait before a quarantined saga's deadline fires again; doubles per quarantine. */
+const QUARANTINE_BASE_MS = 5_000;
+const QUARANTINE_CAP_MS = 3_600_000;
+
+const quarantined = meter('order-saga').createCounter('saga_deadline_quarantined_total', {
+  description: 'Deadlines that failed to run and were pushed out: each saga needs a look (see its steps)',
+});
+
+interface Due {
+  order_id: string;
+  correlation_id: string;
+  traceparent: string | null;
+  tracestate: string | null;
+}
 
 /**
  * Acts on sagas whose step deadline has passed: re-send, or give up and compensate. Deadlines live
- * in the saga rows, so a restarted (or another) order process picks up what a crashed one left;
- * `FOR UPDATE SKIP LOCKED` lets several replicas share the work without acting on one saga twice.
+ * in the saga rows, so a restarted (or another) order process picks up what a crashed one left.
+ *
+ * Each saga is claimed and moved in a transaction of its own, with `FOR UPDATE SKIP LOCKED`:
+ * replicas share the work without acting on one saga twice, and a saga that a reply is moving
+ * right now is left to it. A saga whose deadline keeps failing (e.g. its stored data no longer
+ * passes the current contract) would otherwise be due first on every sweep and stop every saga
+ * behind it: it is quarantined instead (a step saying why, its deadline pushed out with back-off,
+ * a metric), and the sweep goes on.
  */
 @Injectable()
 export class SagaDeadlineTimer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,8 +58,8 @@ export class SagaDeadlineTimer implements OnApplicationBootstrap, OnApplicationS
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
-        const handled = await this.tick();
-        if (handled < BATCH) await sleep(TICK_MS);
+        const acted = await this.sweep();
+        if (acted < BATCH) await sleep(TICK_MS);
       } catch (error) {
         this.logger.warn(`deadline sweep failed, retrying: ${(error as Error).message}`);
         await sleep(1000);
@@ -46,43 +67,87 @@ export class SagaDeadlineTimer implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  /** Handles up to one batch of due sagas, each in its own transaction. */
-  private async tick(): Promise<number> {
-    const due = await this.prisma.$queryRawUnsafe<{ order_id: string }[]>(
-      `SELECT order_id::text FROM saga WHERE deadline_at <= now() ORDER BY deadline_at LIMIT ${BATCH}`,
-    );
-    for (const { order_id: orderId } of due) {
-      if (this.stopping) break;
-      await this.expire(orderId);
+  /**
+   * Moves up to {@link BATCH} due sagas, one transaction each.
+   * @returns how many sagas were moved or quarantined: 0 when nothing is due.
+   */
+  async sweep(): Promise<number> {
+    let acted = 0;
+    while (acted < BATCH && !this.stopping) {
+      const outcome = await this.expireNext();
+      if (outcome === 'none') break;
+      if (outcome === 'transient') throw new Error('a deadline hit a transient fault; the sweep pauses');
+      acted++;
     }
-    return due.length;
+    return acted;
   }
 
-  private async expire(orderId: string): Promise<void> {
-    const order = await this.prisma.order.findUnique({
-      where: { id: orderId },
-      select: { correlationId: true, saga: { select: { traceparent: true, tracestate: true } } },
+  private async expireNext(): Promise<'expired' | 'quarantined' | 'none' | 'transient'> {
+    let claimed: string | undefined;
+    try {
+      const expired = await this.prisma.$transaction(async (tx) => {
+        const [due] = await tx.$queryRawUnsafe<Due[]>(
+          `SELECT s.order_id::text, o.correlation_id, s.traceparent, s.tracestate
+             FROM saga s JOIN "order" o ON o.id = s.order_id
+            WHERE s.deadline_at <= now()
+            ORDER BY s.deadline_at
+            LIMIT 1
+              FOR UPDATE OF s SKIP LOCKED`,
+        );
+        if (!due) return false;
+        claimed = due.order_id;
+        const parent = contextFromTraceparent({
+          traceparent: due.traceparent ?? undefined,
+          tracestate: due.tracestate ?? undefined,
+        });
+        // The retry or compensation joins the order's trace and carries its correlation id.
+        await context.with(parent, () =>
+          runWithMessageContext({ correlationId: due.correlation_id }, () =>
+            withSpan('order saga deadline', { 'order.id': due.order_id }, () =>
+              this.sagas.run(due.order_id, tx, (saga, now) => onDeadline(saga, now, this.sagas.policy)),
+            ),
+          ),
+        );
+        return true;
+      });
+      return expired ? 'expired' : 'none';
+    } catch (error) {
+      // The database or its connection is failing: every saga would fail alike, and none of
+      // them is at fault. Wait it out instead of quarantining healthy sagas.
+      if (claimed === undefined || isTransient(error)) return 'transient';
+      await this.quarantine(claimed, error);
+      return 'quarantined';
+    }
+  }
+
+  private async quarantine(orderId: string, error: unknown): Promise<void> {
+    const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(
+      0,
+      1000,
+    );
+    const delayMs = await this.prisma.$transaction(async (tx) => {
+      const [row] = await tx.$queryRawUnsafe<{ delay_ms: number }[]>(
+        `WITH previous AS (
+           SELECT least(count(*), 30)::int AS n FROM saga_step WHERE order_id = $1::uuid AND outcome = 'quarantined')
+         UPDATE saga SET deadline_at = now() + d.ms * interval '1 millisecond', updated_at = now()
+           FROM previous, LATERAL (SELECT least($2::double precision * 2 ^ previous.n, $3::double precision) AS ms) d
+          WHERE order_id = $1::uuid
+         RETURNING d.ms::double precision AS delay_ms`,
+        orderId,
+        QUARANTINE_BASE_MS,
+        QUARANTINE_CAP_MS,
+      );
+      await tx.$executeRawUnsafe(
+        `INSERT INTO saga_step (order_id, name, outcome, detail) VALUES ($1::uuid, 'deadline', 'quarantined', $2)`,
+        orderId,
+        reason,
+      );
+      return row?.delay_ms;
     });
-    if (!order?.saga) return;
-    const parent = contextFromTraceparent({
-      traceparent: order.saga.traceparent ?? undefined,
-      tracestate: order.saga.tracestate ?? undefined,
-    });
-    // The retry or compensation joins the order's trace and carries its correlation id.
-    await context.with(parent, () =>
-      runWithMessageContext({ correlationId: order.correlationId }, () =>
-        withSpan('order saga deadline', { 'order.id': orderId }, () =>
-          this.prisma.$transaction(async (tx) => {
-            const locked = await tx.$queryRawUnsafe<unknown[]>(
-              'SELECT 1 FROM saga WHERE order_id = $1::uuid AND deadline_at <= now() FOR UPDATE SKIP LOCKED',
-              orderId,
-            );
-            // Another replica has it, or a reply moved it on since the sweep read it.
-            if (locked.length === 0) return;
-            await this.sagas.run(orderId, tx, (saga) => onDeadline(saga, new Date(), this.sagas.policy));
-          }),
-        ),
-      ),
+    quarantined.add(1);
+    this.logger.error(
+      { orderId, err: error, retryInMs: delayMs },
+      'saga deadline failed: quarantined, the other sagas go on',
     );
   }
 }

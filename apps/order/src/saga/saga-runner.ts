@@ -27,14 +27,38 @@ export class SagaRunner {
     @Inject(SAGA_POLICY) readonly policy: SagaPolicy,
   ) {}
 
-  async run(orderId: string, tx: Tx, decide: (saga: OrderSaga) => Decision): Promise<Decision | undefined> {
-    const saga = await this.store.load(orderId, tx);
+  /**
+   * Moves the saga of `orderId` with `decide`, given the saga and the `now` to decide with.
+   * Throws a {@link PermanentError} (dead-lettered by the transport) when there is no such saga
+   * or the decision rejects the message.
+   */
+  async run(
+    orderId: string,
+    tx: Tx,
+    decide: (saga: OrderSaga, now: Date) => Decision,
+  ): Promise<Decision | undefined> {
+    const moved = await this.runIfExists(orderId, tx, decide);
     // A reply for an order this service never placed cannot be applied, now or later.
-    if (!saga) throw new PermanentError(`no saga for order ${orderId}`);
-    const decision = decide(saga);
-    await this.store.apply(saga, decision, tx);
+    if (!moved) throw new PermanentError(`no saga for order ${orderId}`);
+    return moved.decision;
+  }
+
+  /** Like {@link run}, but `null` when the order has no saga (an operator's unknown order id). */
+  async runIfExists(
+    orderId: string,
+    tx: Tx,
+    decide: (saga: OrderSaga, now: Date) => Decision,
+  ): Promise<{ before: OrderSaga; decision: Decision } | null> {
+    const saga = await this.store.load(orderId, tx);
+    if (!saga) return null;
+    const now = new Date();
+    const decision = decide(saga, now);
+    // The reply is not this saga's (e.g. a charge of another amount): the transport dead-letters
+    // it with this reason, and the saga stays as it was.
+    if (decision.rejected !== undefined) throw new PermanentError(decision.rejected);
+    await this.store.apply(saga, decision, tx, now);
     this.report(saga, decision);
-    return decision;
+    return { before: saga, decision };
   }
 
   private report(before: OrderSaga, { saga, steps }: Decision): void {
