@@ -43,7 +43,7 @@ export type Action =
   | { kind: 'jump' }
   /** The order service's deadline timer acts on the saga whose deadline passed first. */
   | { kind: 'timer' }
-  /** An operator asks the order service to resume a saga that ended in COMPENSATION_FAILED. */
+  /** An operator asks the order service to resume a saga's compensations (alerted, or impatient). */
   | { kind: 'retry'; orderNo: number };
 
 export type ActionKind = Action['kind'];

@@ -32,11 +32,23 @@ const customers = ['alice', 'bob', 'bob', 'carol'] as const;
 const countries = ['FR', 'FR', 'DE', 'AQ'] as const;
 const outageTargets: readonly OutageTarget[] = [...serviceNames, 'broker'];
 
-/** Draws a seed's profile; always the first draws from `rng`, so a replay gets the same world. */
-export function drawProfile(rng: Random, policy: SagaPolicy): Profile {
+/**
+ * Draws a seed's profile; always the first draws from `rng`, so a replay gets the same world.
+ * Half the seeds run the saga with its default policy, the others with any policy an operator may
+ * configure (one attempt per step, no backoff, …), unless `policy` fixes it.
+ */
+export function drawProfile(rng: Random, defaults: SagaPolicy, policy?: SagaPolicy): Profile {
+  const drawn: SagaPolicy = rng.percent(50)
+    ? defaults
+    : {
+        stepTimeoutMs: rng.int(1, 10) * 1000,
+        stepMaxAttempts: rng.int(1, 4),
+        compensationMaxAttempts: rng.int(1, 6),
+        compensationBackoffMs: rng.int(0, 3) * 1000,
+      };
   const setup: Setup = {
     partitions: rng.int(1, 3),
-    policy,
+    policy: policy ?? drawn,
     stock: Object.fromEntries(skus.map((sku) => [sku, rng.int(0, 8)])),
     prices,
     credit: { alice: rng.int(0, 20_000), bob: 1_000_000 },
@@ -87,7 +99,7 @@ export function chooseAction(rng: Random, profile: Profile, system: SimulatedSys
   const commits = brokerUp ? live.filter((service) => system.uncommitted(service)) : [];
   const deliveries = brokerUp ? deliverable(profile, system, live) : [];
   const down = outageTargets.filter((target) => system.isDown(target));
-  const failed = orderUp ? system.failedSagas() : [];
+  const failed = orderUp ? system.compensatingSagas() : [];
   const possible: Record<ChoiceKind, boolean> = {
     place: next !== undefined,
     relay: relays.length > 0,

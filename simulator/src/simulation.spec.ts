@@ -1,16 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { realSaga, replay, shrink, simulate, type SimulationResult } from './simulation.js';
+import type { SagaCode } from './system.js';
 
 /** What a failing run looks like to a person: the rule, the detail, the shortest trace found. */
-function report(result: SimulationResult): string {
+function report(result: SimulationResult, saga: SagaCode = realSaga): string {
   if (!result.violation) return `seed ${result.seed} passed`;
-  const shortest = shrink(result);
+  const shortest = shrink(result, { saga });
   return [
     `seed ${result.seed} breaks ${shortest.violation?.rule}: ${shortest.violation?.detail}`,
     ...(shortest.trace ?? []),
     `replay: pnpm simulate --seed ${result.seed}`,
   ].join('\n');
 }
+
+/**
+ * A saga that forgets to finish: acknowledgements after COMPENSATION_FAILED are counted, but the
+ * saga never moves on to CANCELLED. Kept to show the simulator catches a saga left failed.
+ */
+const stuckSaga: SagaCode = {
+  ...realSaga,
+  advance: (saga, reply, now, policy) => {
+    const decision = realSaga.advance(saga, reply, now, policy);
+    if (saga.status !== 'COMPENSATION_FAILED' || decision.saga.status !== 'CANCELLED') return decision;
+    return {
+      saga: { ...decision.saga, status: 'COMPENSATION_FAILED', deadlineAt: null },
+      send: [],
+      steps: [],
+    };
+  },
+};
+
+const SEED = 68;
 
 describe('deterministic simulation of the order saga', () => {
   it('replays one seed as the same schedule, bit for bit', () => {
@@ -22,24 +42,38 @@ describe('deterministic simulation of the order saga', () => {
     expect(replay(1234, first.script, { trace: true }).trace).toEqual(first.trace);
   });
 
-  // Defect 1 of issue 7: found by this simulator (seed 22 draws a saga that gives up compensating
-  // while the relay lags, then the participants come back and an operator retries it).
-  it('a saga in COMPENSATION_FAILED ends once its participants are back and an operator retried it (seed 22)', () => {
-    const result = simulate(22, { saga: realSaga });
+  // Defect 1 of issue 7, as this simulator finds it on the saga before the fix: the seed draws a
+  // saga that gives up compensating while a participant is away (dropping out of the in-flight
+  // count), and stays COMPENSATION_FAILED after the participants are back and an operator retried.
+  it(`a saga in COMPENSATION_FAILED is still in flight, and ends once its participants are back (seed ${SEED})`, () => {
+    const result = simulate(SEED);
     expect(result.violation, report(result)).toBeNull();
+  });
+
+  it('catches a saga left in COMPENSATION_FAILED, and shrinks the schedule that shows it', () => {
+    const result = simulate(SEED, { saga: stuckSaga });
+    expect(result.violation?.rule).toBe('no-compensation-failed-after-operator-retry');
+    const shortest = shrink(result, { saga: stuckSaga });
+    expect(shortest.violation?.rule).toBe('no-compensation-failed-after-operator-retry');
+    expect(shortest.script.length).toBeLessThan(result.script.length);
+    expect(shortest.script.length).toBeLessThanOrEqual(25);
   });
 
   it('keeps every invariant over 10,000 seeds', () => {
     const seeds = 10_000;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const failures: SimulationResult[] = [];
     for (let seed = 1; seed <= seeds; seed++) {
       const result = simulate(seed);
       if (result.violation) failures.push(result);
     }
     const seconds = (performance.now() - started) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
+    const cpuSeconds = (user + system) / 1e6;
     console.log(
-      `simulated ${seeds} seeds in ${seconds.toFixed(1)} s (${Math.round(seeds / seconds)} seeds/s)`,
+      `simulated ${seeds} seeds in ${seconds.toFixed(1)} s (${Math.round(seeds / seconds)} seeds/s), ` +
+        `${cpuSeconds.toFixed(1)} s of CPU (${Math.round(seeds / cpuSeconds)} seeds per CPU-second)`,
     );
     const summary = failures.map((f) => `${f.seed}: ${f.violation!.rule}`).slice(0, 20);
     expect(summary, failures[0] && report(failures[0])).toEqual([]);

@@ -13,10 +13,12 @@ export const realSaga: SagaCode = {
   startSaga: saga.startSaga,
   advance: saga.advance,
   onDeadline: saga.onDeadline,
+  retrySaga: saga.retrySaga,
 };
 
 export interface SimulationOptions {
   saga?: SagaCode;
+  /** Fixes the saga policy; by default each seed draws one (half of them the service's defaults). */
   policy?: SagaPolicy;
   /** Record a line per action (slower; used to print a failure). */
   trace?: boolean;
@@ -40,7 +42,7 @@ const MAX_DRAIN_STEPS = 20_000;
 /** Runs one seed: faults and orders drawn from the seed, then the drain, checking invariants throughout. */
 export function simulate(seed: number, options: SimulationOptions = {}): SimulationResult {
   const rng = new Random(seed);
-  const profile = drawProfile(rng, options.policy ?? defaultPolicy);
+  const profile = drawProfile(rng, defaultPolicy, options.policy);
   return run(seed, profile, options, (system, performed) => {
     for (let step = 0; step < profile.steps; step++) {
       const action = chooseAction(rng, profile, system);
@@ -60,7 +62,7 @@ export function replay(
   script: readonly Action[],
   options: SimulationOptions = {},
 ): SimulationResult {
-  const profile = drawProfile(new Random(seed), options.policy ?? defaultPolicy);
+  const profile = drawProfile(new Random(seed), defaultPolicy, options.policy);
   return run(seed, profile, options, (system, performed) => {
     for (const action of script) {
       // Pushed first: when the action breaks an invariant, it belongs to the script that shows it.

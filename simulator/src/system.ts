@@ -206,11 +206,10 @@ export class SimulatedSystem {
         return this.nextDeadline() !== null;
       case 'timer':
         return !this.processes.order.down && this.dueSaga() !== null;
-      case 'retry':
-        return (
-          !this.processes.order.down &&
-          this.sagas.get(orderIdOf(action.orderNo))?.status === 'COMPENSATION_FAILED'
-        );
+      case 'retry': {
+        const saga = this.sagas.get(orderIdOf(action.orderNo));
+        return !this.processes.order.down && saga !== undefined && compensating(saga);
+      }
     }
   }
 
@@ -219,12 +218,12 @@ export class SimulatedSystem {
     return this.placedNumbers.has(no);
   }
 
-  /** Numbers of the orders whose saga is in COMPENSATION_FAILED. */
-  failedSagas(): number[] {
-    const failed: number[] = [];
+  /** Numbers of the orders whose saga an operator may want to retry: failed, or still compensating. */
+  compensatingSagas(): number[] {
+    const found: number[] = [];
     for (const [orderId, saga] of this.sagas)
-      if (saga.status === 'COMPENSATION_FAILED') failed.push(this.orders.get(orderId)!.spec.no);
-    return failed;
+      if (compensating(saga)) found.push(this.orders.get(orderId)!.spec.no);
+    return found;
   }
 
   isDown(target: OutageTarget): boolean {
@@ -469,6 +468,10 @@ export class SimulatedSystem {
   }
 
   private decideSaga(before: OrderSaga | undefined, decision: Decision): void {
+    // The runner dead-letters a rejected reply. Every reply here comes from the real participants,
+    // answering commands the saga sent: rejecting one loses an answer the saga may be waiting for.
+    if (decision.rejected !== undefined)
+      throw new InvariantViolation('genuine-replies-accepted', decision.rejected);
     const after = decision.saga;
     this.sagas.set(after.orderId, after);
     this.enqueue('order', decision.send);
@@ -638,6 +641,14 @@ export class SimulatedSystem {
         fail('at-most-one-shipment', `${short(orderId)} shipped ${effects.shipments} times`);
     }
     for (const saga of this.sagas.values()) {
+      // Backpressure counts the sagas with a deadline: one still waiting for an answer must have one.
+      const waiting =
+        saga.status in inFlight || (saga.status === 'COMPENSATION_FAILED' && saga.pending.length > 0);
+      if (waiting && saga.deadlineAt === null)
+        fail(
+          'unfinished-sagas-count-as-in-flight',
+          `${short(saga.orderId)} is ${saga.status} (pending ${saga.pending.join(', ') || 'nothing'}) without a deadline`,
+        );
       if (saga.status !== 'CONFIRMED') continue;
       const shipment = this.shipments.get(saga.orderId)?.status ?? 'none';
       if (shipment !== 'CREATED')
@@ -697,6 +708,12 @@ export class SimulatedSystem {
   private say(text: string): void {
     if (this.trace) this.line += ` ${text}`;
   }
+}
+
+const inFlight = { RESERVING: true, CHARGING: true, SHIPPING: true, COMPENSATING: true };
+
+function compensating(saga: OrderSaga): boolean {
+  return saga.status === 'COMPENSATION_FAILED' || saga.status === 'COMPENSATING';
 }
 
 function fail(rule: string, detail: string): never {
