@@ -33,6 +33,10 @@ export type Action =
       partition: number;
       crash?: 'before-commit' | 'after-commit';
     }
+  /** A service's handler fails for good on the next message of a partition: it is dead-lettered, not applied. */
+  | { kind: 'dead-letter'; service: ServiceName; topic: TopicKey; partition: number }
+  /** An operator replays a dead letter to its topic, message id unchanged. */
+  | { kind: 'replay-dead-letter'; messageId: string }
   /** A service's consumer commits the offsets of what it applied. */
   | { kind: 'commit'; service: ServiceName }
   /** A service's process dies and restarts at once: its consumer resumes from the committed offsets. */

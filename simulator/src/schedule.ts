@@ -77,6 +77,8 @@ export function drawProfile(rng: Random, defaults: SagaPolicy, policy?: SagaPoli
       commit: 6,
       timer: 6,
       crash: sometimes(50, 1, 3),
+      'dead-letter': sometimes(25, 1, 2),
+      'replay-dead-letter': sometimes(60, 1, 3),
       'outage-start': sometimes(60, 1, 3),
       'outage-end': rng.int(1, 6),
       tick: rng.int(1, 4),
@@ -100,10 +102,13 @@ export function chooseAction(rng: Random, profile: Profile, system: SimulatedSys
   const deliveries = brokerUp ? deliverable(profile, system, live) : [];
   const down = outageTargets.filter((target) => system.isDown(target));
   const failed = orderUp ? system.compensatingSagas() : [];
+  const deadLetters = brokerUp ? system.pendingDeadLetters() : [];
   const possible: Record<ChoiceKind, boolean> = {
     place: next !== undefined,
     relay: relays.length > 0,
     deliver: deliveries.length > 0,
+    'dead-letter': deliveries.length > 0,
+    'replay-dead-letter': deadLetters.length > 0,
     commit: commits.length > 0,
     crash: live.length > 0,
     'outage-start': down.length < outageTargets.length,
@@ -131,6 +136,10 @@ export function chooseAction(rng: Random, profile: Profile, system: SimulatedSys
         ? { ...action, crash: rng.percent(50) ? 'before-commit' : 'after-commit' }
         : action;
     }
+    case 'dead-letter':
+      return { ...rng.pick(deliveries), kind: 'dead-letter' };
+    case 'replay-dead-letter':
+      return { kind: 'replay-dead-letter', messageId: rng.pick(deadLetters) };
     case 'commit':
       return { kind: 'commit', service: rng.pick(commits) };
     case 'crash':

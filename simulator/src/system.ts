@@ -68,6 +68,11 @@ interface LogRecord {
   payload: { orderId: string } & Record<string, unknown>;
 }
 
+interface DeadLetter {
+  topic: TopicKey;
+  record: LogRecord;
+}
+
 /** One service's process and what survives it: its database (outbox, inbox) and its committed offsets. */
 interface Process {
   readonly name: ServiceName;
@@ -118,6 +123,7 @@ export class SimulatedSystem {
   brokerDown = false;
 
   private readonly processes: Record<ServiceName, Process>;
+  private readonly deadLetters: DeadLetter[] = [];
   /** Every partition of every topic, by slot. */
   private readonly log: LogRecord[][];
   private readonly partitionOfOrder = new Map<string, number>();
@@ -136,6 +142,8 @@ export class SimulatedSystem {
 
   readonly effects = new Map<string, Effects>();
   private readonly placedNumbers = new Set<number>();
+  /** The outcome event each order announced (OrderConfirmed, OrderRejected, OrderCancelled). */
+  private readonly outcomes = new Map<string, string>();
   private readonly customers: readonly string[];
   private readonly held = new Map<string, number>();
   private ids = 0;
@@ -193,6 +201,18 @@ export class SimulatedSystem {
           action.partition < this.setup.partitions &&
           subscriptions[action.service].includes(action.topic) &&
           this.backlog(action.service, action.topic, action.partition) > 0
+        );
+      case 'dead-letter':
+        return (
+          !this.brokerDown &&
+          !this.processes[action.service].down &&
+          action.partition < this.setup.partitions &&
+          subscriptions[action.service].includes(action.topic) &&
+          this.backlog(action.service, action.topic, action.partition) > 0
+        );
+      case 'replay-dead-letter':
+        return (
+          !this.brokerDown && this.deadLetters.some((letter) => letter.record.messageId === action.messageId)
         );
       case 'commit':
         return !this.brokerDown && !this.processes[action.service].down && this.uncommitted(action.service);
@@ -292,6 +312,12 @@ export class SimulatedSystem {
         break;
       case 'deliver':
         this.deliver(action.service, action.topic, action.partition, action.crash);
+        break;
+      case 'dead-letter':
+        this.deadLetter(action.service, action.topic, action.partition);
+        break;
+      case 'replay-dead-letter':
+        this.replayDeadLetter(action.messageId);
         break;
       case 'commit':
         this.commitOffsets(action.service);
@@ -404,6 +430,36 @@ export class SimulatedSystem {
     }
   }
 
+  /**
+   * The handler fails on the next message for a reason retries do not cure (a bug, a bad row):
+   * the transport sends it to the dead-letter topic and moves on, without an inbox record.
+   */
+  private deadLetter(service: ServiceName, topic: TopicKey, partition: number): void {
+    const process = this.processes[service];
+    const slot = this.slot(topic, partition);
+    const offset = process.position[slot]!;
+    const record = this.log[slot]![offset]!;
+    this.deadLetters.push({ topic, record });
+    process.position[slot] = offset + 1;
+    if (this.trace)
+      this.say(`@${offset} ${record.type} ${short(record.key)} [${record.messageId}] → ${topic}.dlt`);
+  }
+
+  /** An operator replays a dead letter (`pnpm dlt replay`): same message, same id, at the end of its partition. */
+  private replayDeadLetter(messageId: string): void {
+    const index = this.deadLetters.findIndex((letter) => letter.record.messageId === messageId);
+    const [{ topic, record }] = this.deadLetters.splice(index, 1) as [DeadLetter];
+    const partition = this.log[this.slot(topic, this.partitionOfOrder.get(record.key)!)]!;
+    partition.push(record);
+    if (this.trace)
+      this.say(`${record.type} ${short(record.key)} [${messageId}] → ${topic}@${partition.length - 1}`);
+  }
+
+  /** Message ids of the dead letters not replayed yet, oldest first. */
+  pendingDeadLetters(): string[] {
+    return this.deadLetters.map((letter) => letter.record.messageId);
+  }
+
   private commitOffsets(service: ServiceName): void {
     const process = this.processes[service];
     process.committed.splice(0, process.committed.length, ...process.position);
@@ -473,6 +529,15 @@ export class SimulatedSystem {
     if (decision.rejected !== undefined)
       throw new InvariantViolation('genuine-replies-accepted', decision.rejected);
     const after = decision.saga;
+    for (const { type } of decision.send) {
+      if (!outcomes.has(type)) continue;
+      // Downstream readers (projections, e-mails, the inventory's commit) take the first outcome
+      // announced as the order's fate: a second, different or not, contradicts or repeats it.
+      const announced = this.outcomes.get(after.orderId);
+      if (announced)
+        fail('one-outcome-per-order', `${short(after.orderId)} announces ${type} after ${announced}`);
+      this.outcomes.set(after.orderId, type);
+    }
     this.sagas.set(after.orderId, after);
     this.enqueue('order', decision.send);
     if (!this.trace) return;
@@ -544,19 +609,21 @@ export class SimulatedSystem {
       default:
         throw new Error(`payment has no handler for ${record.type}`);
     }
-    const effects = this.effects.get(orderId)!;
-    if (outcome.payment) {
-      if (outcome.payment.status === 'CHARGED' && existing?.status !== 'CHARGED') {
+    if (outcome.payment) this.payments.set(orderId, outcome.payment);
+    if (outcome.credit) {
+      // Counted by the money that moved, not by the payment's status: a second charge of an order
+      // already CHARGED shows here even if the row still says CHARGED once.
+      const effects = this.effects.get(orderId)!;
+      const moved = outcome.credit.availableCredit - this.credit.get(outcome.credit.id)!;
+      if (moved < 0) {
         effects.captures += 1;
-        effects.captured += outcome.payment.amount;
-      }
-      if (outcome.payment.status === 'REFUNDED' && existing?.status === 'CHARGED') {
+        effects.captured -= moved;
+      } else if (moved > 0) {
         effects.refunds += 1;
-        effects.refunded += outcome.payment.amount;
+        effects.refunded += moved;
       }
-      this.payments.set(orderId, outcome.payment);
+      this.credit.set(outcome.credit.id, outcome.credit.availableCredit);
     }
-    if (outcome.credit) this.credit.set(outcome.credit.id, outcome.credit.availableCredit);
     this.enqueue('payment', [outcome.reply]);
     if (this.trace)
       this.say(`⇒ payment ${this.payments.get(orderId)?.status ?? 'none'}${replies([outcome.reply])}`);
@@ -710,6 +777,7 @@ export class SimulatedSystem {
   }
 }
 
+const outcomes = new Set(['OrderConfirmed', 'OrderRejected', 'OrderCancelled']);
 const inFlight = { RESERVING: true, CHARGING: true, SHIPPING: true, COMPENSATING: true };
 
 function compensating(saga: OrderSaga): boolean {
@@ -751,6 +819,10 @@ export function describe(action: Action): string {
       return `${action.service} relay publishes${action.crash ? ' (crash)' : ''}`;
     case 'deliver':
       return `${action.service} consumes ${action.topic}/${action.partition}${action.crash ? ` (crash ${action.crash})` : ''}`;
+    case 'dead-letter':
+      return `${action.service} dead-letters the next message of ${action.topic}/${action.partition}`;
+    case 'replay-dead-letter':
+      return `operator replays dead letter [${action.messageId}]`;
     case 'commit':
       return `${action.service} commits its offsets`;
     case 'crash':
