@@ -1,5 +1,8 @@
 import 'reflect-metadata';
+import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -25,6 +28,8 @@ const adminUrl =
   process.env.DATABASE_ADMIN_URL ??
   'postgresql://postgres@127.0.0.1:5432/postgres';
 const token = 'test-admin-token-0123456789';
+// The built CLI, as `pnpm saga` runs it (pnpm build first, as for every integration test).
+const sagaCli = fileURLToPath(new URL('../../dist/saga-admin/saga.cli.js', import.meta.url));
 
 @Module({})
 class AdminApiModule {
@@ -244,5 +249,32 @@ describe('GET /admin/sagas', () => {
     const response = await asAdmin('GET', `/admin/sagas?${query}`);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('pnpm saga', () => {
+  const saga = (args: string[], adminToken: string | undefined = token) =>
+    promisify(execFile)(process.execPath, [sagaCli, ...args], {
+      env: { ...process.env, ORDER_API: api.url, ADMIN_TOKEN: adminToken ?? '' },
+    });
+
+  it('lists the COMPENSATION_FAILED sagas as JSON lines and retries one', async () => {
+    const orderId = await aSaga('COMPENSATION_FAILED', ['payment', 'stock']);
+    const listed = await saga(['list', '--status', 'COMPENSATION_FAILED', '--json']);
+    const sagas = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as SagaView);
+    expect(sagas.map((s) => s.orderId)).toContain(orderId);
+    expect(new Set(sagas.map((s) => s.status))).toEqual(new Set(['COMPENSATION_FAILED']));
+
+    const retried = await saga(['retry', orderId, '--json']);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ orderId, status: 'COMPENSATING', attempt: 1 });
+  });
+
+  it('exits non-zero with the reason when the token is refused', async () => {
+    const orderId = await aSaga('COMPENSATION_FAILED', ['stock']);
+    const refused = saga(['retry', orderId], 'not-the-admin-token-at-all');
+    await expect(refused).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/answered 401/) });
   });
 });
