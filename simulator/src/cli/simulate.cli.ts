@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { shrink, simulate, type SimulationResult } from '../simulation.js';
+import { runRange, type Failure, type Progress } from './seed-range.js';
 
 const program = new Command('simulate')
   .description(
@@ -13,14 +15,15 @@ const program = new Command('simulate')
   .option('--seeds <count>', 'run this many seeds', seedNumber, 1000)
   .option('--from <n>', 'first seed of --seeds', seedNumber, 1)
   .option('--full-trace', 'with --seed: print the whole run, not the shrunk one')
+  .option('--workers <n>', 'with --seeds: worker threads sharing the seeds', workerCount, 1)
   .option('--json', 'machine-readable output on stdout')
   .addHelpText(
     'after',
     `
 Examples:
-  pnpm simulate --seeds 100000          run seeds 1..100000, list failing seeds, shrink the first
-  pnpm simulate --seed 42               replay seed 42; if it fails, print the shortest trace found
-  pnpm simulate --seed 42 --full-trace  print every step of seed 42 as it ran
+  pnpm simulate --seeds 100000 --workers 2  seeds 1..100000 on 2 threads; list failing seeds, shrink the first
+  pnpm simulate --seed 42                   replay seed 42; if it fails, print the shortest trace found
+  pnpm simulate --seed 42 --full-trace      print every step of seed 42 as it ran
 Exit code 1 when any seed breaks an invariant.`,
   );
 
@@ -30,6 +33,35 @@ interface Options {
   from: number;
   fullTrace?: boolean;
   json?: boolean;
+  workers: number;
+}
+
+/** Splits the seeds into one contiguous slice per worker thread. */
+function inWorkers(from: number, seeds: number, workers: number, onProgress: (p: Progress) => Promise<void>) {
+  const slice = Math.ceil(seeds / workers);
+  const runs = [];
+  for (let start = 0; start < seeds; start += slice) {
+    const worker = new Worker(new URL('./seed-range.worker.js', import.meta.url), {
+      workerData: { from: from + start, count: Math.min(slice, seeds - start) },
+    });
+    worker.on('message', (progress: Progress) => void onProgress(progress));
+    runs.push(
+      new Promise<void>((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`)),
+        );
+      }),
+    );
+  }
+  return Promise.all(runs);
+}
+
+function workerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected an integer in 1..64');
+  return n;
 }
 
 function seedNumber(value: string): number {
@@ -76,7 +108,7 @@ function one(seed: number, options: Options): number {
   return result.violation ? 1 : 0;
 }
 
-async function many({ seeds, from, json }: Options): Promise<number> {
+async function many({ seeds, from, json, workers }: Options): Promise<number> {
   const bar =
     !json && process.stderr.isTTY
       ? new SingleBar({
@@ -89,27 +121,30 @@ async function many({ seeds, from, json }: Options): Promise<number> {
   bar?.start(seeds, 0, { rate: 0, failed: 0 });
   const started = performance.now();
   const byRule = new Map<string, number>();
-  const failures: SimulationResult[] = [];
+  let failures: Failure[] = [];
   let failed = 0;
-  for (let done = 0; done < seeds;) {
-    const chunkEnd = Math.min(seeds, done + 250);
-    for (; done < chunkEnd; done++) {
-      const result = simulate(from + done);
-      if (!result.violation) continue;
+  let done = 0;
+  const onProgress = async (progress: Progress) => {
+    done += progress.done;
+    for (const failure of progress.failures) {
       failed++;
-      byRule.set(result.violation.rule, (byRule.get(result.violation.rule) ?? 0) + 1);
-      if (failures.length < 100) failures.push(result);
+      byRule.set(failure.rule, (byRule.get(failure.rule) ?? 0) + 1);
+      failures.push(failure);
     }
     const rate = Math.round((done / (performance.now() - started)) * 1000);
     bar?.update(done, { rate, failed });
     // Lets the progress bar draw; the seeds themselves never wait on anything.
-    await yieldToEventLoop();
-  }
+    if (workers === 1) await yieldToEventLoop();
+  };
+  if (workers === 1) await runRange(from, seeds, onProgress);
+  else await inWorkers(from, seeds, workers, onProgress);
   bar?.stop();
+  failures = failures.sort((a, b) => a.seed - b.seed).slice(0, 100);
   const elapsedMs = performance.now() - started;
   const seedsPerSecond = Math.round((seeds / elapsedMs) * 1000);
+  // Seeds are deterministic: the lowest failing one is simply run again, then shrunk.
   const first = failures[0];
-  const shortest = first ? shrink(first) : null;
+  const shortest = first ? shrink(simulate(first.seed)) : null;
   if (json) {
     out(
       JSON.stringify({
@@ -119,11 +154,8 @@ async function many({ seeds, from, json }: Options): Promise<number> {
         elapsedMs: Math.round(elapsedMs),
         seedsPerSecond,
         byRule: Object.fromEntries(byRule),
-        failures: failures.map((f) => ({
-          seed: f.seed,
-          rule: f.violation!.rule,
-          detail: f.violation!.detail,
-        })),
+        workers,
+        failures,
         shortest: shortest && {
           seed: shortest.seed,
           rule: shortest.violation?.rule,
