@@ -1,6 +1,6 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
+import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 
 /**
  * The only source of choice in a simulation. Everything the simulator decides (which message is
@@ -8,10 +8,20 @@ import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
  * order, so one seed always replays one schedule.
  */
 export class Random {
-  private readonly rng: RandomGenerator;
+  private readonly rng: JumpableRandomGenerator;
 
-  constructor(seed: number) {
-    this.rng = xoroshiro128plus(seed);
+  constructor(seed: number | JumpableRandomGenerator) {
+    this.rng = typeof seed === 'number' ? xoroshiro128plus(seed) : seed;
+  }
+
+  /**
+   * An independent stream (2^64 draws ahead), leaving this one where it is: what is drawn from one
+   * does not shift the other, so e.g. a new kind of fault does not change the worlds seeds draw.
+   */
+  fork(): Random {
+    const ahead = this.rng.clone();
+    ahead.jump();
+    return new Random(ahead);
   }
 
   /** An integer in [min, max], both included. */

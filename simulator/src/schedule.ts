@@ -33,11 +33,13 @@ const countries = ['FR', 'FR', 'DE', 'AQ'] as const;
 const outageTargets: readonly OutageTarget[] = [...serviceNames, 'broker'];
 
 /**
- * Draws a seed's profile; always the first draws from `rng`, so a replay gets the same world.
- * Half the seeds run the saga with its default policy, the others with any policy an operator may
- * configure (one attempt per step, no backoff, …), unless `policy` fixes it.
+ * Draws a seed's profile: the world (policy, stock, credit, orders) from `rng`, the fault mix from
+ * `faults`, a separate stream, so that changing the faults keeps the worlds (and the scripts
+ * replayed in them) as they were. Half the seeds run the saga with its default policy, the others
+ * with any policy an operator may configure (one attempt per step, no backoff, …), unless `policy`
+ * fixes it.
  */
-export function drawProfile(rng: Random, defaults: SagaPolicy, policy?: SagaPolicy): Profile {
+export function drawProfile(rng: Random, faults: Random, defaults: SagaPolicy, policy?: SagaPolicy): Profile {
   const drawn: SagaPolicy = rng.percent(50)
     ? defaults
     : {
@@ -65,11 +67,11 @@ export function drawProfile(rng: Random, defaults: SagaPolicy, policy?: SagaPoli
     orders.push({ no, customerId: rng.pick(customers), items, country: rng.pick(countries) });
   }
   const sometimes = (percent: number, min: number, max: number) =>
-    rng.percent(percent) ? rng.int(min, max) : 0;
+    faults.percent(percent) ? faults.int(min, max) : 0;
   return {
     setup,
     orders,
-    steps: rng.int(20, 300),
+    steps: faults.int(20, 300),
     weights: {
       place: 4,
       relay: 12,
@@ -80,8 +82,8 @@ export function drawProfile(rng: Random, defaults: SagaPolicy, policy?: SagaPoli
       'dead-letter': sometimes(25, 1, 2),
       'replay-dead-letter': sometimes(60, 1, 3),
       'outage-start': sometimes(60, 1, 3),
-      'outage-end': rng.int(1, 6),
-      tick: rng.int(1, 4),
+      'outage-end': faults.int(1, 6),
+      tick: faults.int(1, 4),
       jump: sometimes(70, 1, 6),
       retry: sometimes(60, 1, 3),
     },

@@ -1,5 +1,5 @@
 import * as saga from '@order-saga/order/saga';
-import type { SagaPolicy } from '@order-saga/order/saga';
+import type { SagaPolicy, SagaStatus } from '@order-saga/order/saga';
 import type { Action } from './actions.js';
 import { defaultPolicy } from './policy.js';
 import { Random } from './random.js';
@@ -33,6 +33,8 @@ export interface SimulationResult {
   /** Actions performed in all, the drain included. */
   steps: number;
   orders: number;
+  /** Each order's saga status when the run ended, by order name (o1, o2, …). */
+  statuses: Record<string, SagaStatus>;
   trace: string[] | null;
 }
 
@@ -41,8 +43,9 @@ const MAX_DRAIN_STEPS = 20_000;
 
 /** Runs one seed: faults and orders drawn from the seed, then the drain, checking invariants throughout. */
 export function simulate(seed: number, options: SimulationOptions = {}): SimulationResult {
-  const rng = new Random(seed);
-  const profile = drawProfile(rng, defaultPolicy, options.policy);
+  const world = new Random(seed);
+  const rng = world.fork();
+  const profile = drawProfile(world, rng, defaultPolicy, options.policy);
   return run(seed, profile, options, (system, performed) => {
     for (let step = 0; step < profile.steps; step++) {
       const action = chooseAction(rng, profile, system);
@@ -62,7 +65,8 @@ export function replay(
   script: readonly Action[],
   options: SimulationOptions = {},
 ): SimulationResult {
-  const profile = drawProfile(new Random(seed), defaultPolicy, options.policy);
+  const world = new Random(seed);
+  const profile = drawProfile(world, world.fork(), defaultPolicy, options.policy);
   return run(seed, profile, options, (system, performed) => {
     for (const action of script) {
       // Pushed first: when the action breaks an invariant, it belongs to the script that shows it.
@@ -88,6 +92,9 @@ function run(
     script,
     steps: steps || script.length,
     orders: system.orders.size,
+    statuses: Object.fromEntries(
+      [...system.orders].map(([orderId, { spec }]) => [`o${spec.no}`, system.sagas.get(orderId)!.status]),
+    ),
     trace: system.trace,
   });
   try {
