@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@order-saga/testing';
-import { anOrder, SagaSystem } from './system.js';
+import { createEnvelope, toKafkaMessage } from '@order-saga/contracts';
+import { DLT_HEADERS } from '@order-saga/consumer';
+import { createKafka } from '@order-saga/outbox';
+import { testInfra, waitFor } from '@order-saga/testing';
+import { readTopic } from '../messaging/scenario.js';
+import { anOrder, SagaSystem, type OrderView } from './system.js';
+
+const adminToken = 'e2e-admin-token-0123456789abcdef';
 
 /**
  * Crashes and outages in the middle of sagas. Short deadlines (1.5 s, 2 sends per step) keep the
@@ -15,6 +21,7 @@ describe('sagas survive crashes and missing participants', () => {
       SAGA_STEP_MAX_ATTEMPTS: '2',
       SAGA_COMPENSATION_MAX_ATTEMPTS: '6',
       SAGA_COMPENSATION_BACKOFF_MS: '500',
+      ADMIN_TOKEN: adminToken,
     });
   });
   afterAll(async () => {
@@ -47,6 +54,36 @@ describe('sagas survive crashes and missing participants', () => {
     )[0]!.available_credit;
   const steps = async (orderId: string) =>
     (await system.order(orderId)).steps.map((s) => `${s.name}:${s.outcome}`);
+  const statusOf = async (orderId: string) => (await system.order(orderId)).status;
+  /** Waits until the order shows `status` (COMPENSATION_FAILED is not an end: it can heal). */
+  const waitForStatus = async (orderId: string, status: string, timeoutMs = 90_000): Promise<OrderView> => {
+    let last: OrderView | undefined;
+    await waitFor(
+      async () => {
+        last = await system.order(orderId).catch(() => undefined);
+        return last?.status === status;
+      },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        message: () => `order ${orderId} not ${status}: ${JSON.stringify(last)}\n${system.tail()}`,
+      },
+    );
+    return last!;
+  };
+  /** An order whose shipment is awaited from a dead shipping service, with payment dead too. */
+  const failingCompensation = async () => {
+    await system.kill('shipping');
+    const orderId = await system.place(anOrder());
+    await waitFor(async () => (await steps(orderId)).includes('create-shipment:requested'), {
+      timeoutMs: 30_000,
+      message: () => system.tail(),
+    });
+    await system.kill('payment');
+    // Shipping never answers: the saga compensates; payment and shipping never answer the undo.
+    await waitForStatus(orderId, 'COMPENSATION_FAILED');
+    return orderId;
+  };
 
   it('finishes every saga when a participant is killed mid-saga and restarted', async () => {
     await system.kill('shipping');
@@ -122,19 +159,78 @@ describe('sagas survive crashes and missing participants', () => {
     expect(await reservation(orderId)).toBe('RELEASED');
   });
 
-  it('ends in COMPENSATION_FAILED, visibly, when a compensation can never be delivered', async () => {
-    await system.kill('shipping');
+  it('raises COMPENSATION_FAILED during an outage, and ends CANCELLED on its own once the participants are back', async () => {
+    const creditBefore = await credit('alice');
+    const orderId = await failingCompensation();
+    expect(system.processes.get('order')!.logs).toMatch(/COMPENSATION_FAILED/);
+
+    await system.startService('payment');
+    await system.startService('shipping');
+    const order = await waitForStatus(orderId, 'CANCELLED');
+    expect(order.steps).toContainEqual(
+      expect.objectContaining({
+        name: 'order',
+        outcome: 'cancelled',
+        detail: expect.stringMatching(/acknowledged after COMPENSATION_FAILED/),
+      }),
+    );
+    expect(await payment(orderId)).toEqual({ status: 'REFUNDED', amount: 2000 });
+    expect(await reservation(orderId)).toBe('RELEASED');
+    expect(await credit('alice')).toBe(creditBefore);
+  });
+
+  it('an operator retry resumes a COMPENSATION_FAILED saga, which ends CANCELLED', async () => {
+    const orderId = await failingCompensation();
+    const retry = (authorization?: string) =>
+      fetch(`${system.api}/admin/sagas/${orderId}/retry`, {
+        method: 'POST',
+        headers: authorization ? { authorization } : {},
+      });
+
+    expect((await retry()).status).toBe(401);
+    expect(await statusOf(orderId)).toBe('COMPENSATION_FAILED');
+    const retried = await retry(`Bearer ${adminToken}`);
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ orderId, status: 'COMPENSATING', attempt: 1 });
+    expect(await steps(orderId)).toContain('order:retried');
+
+    await system.startService('payment');
+    await system.startService('shipping');
+    await waitForStatus(orderId, 'CANCELLED');
+    expect(await payment(orderId)).toEqual({ status: 'REFUNDED', amount: 2000 });
+    expect(await reservation(orderId)).toBe('RELEASED');
+  });
+
+  it('dead-letters a PaymentCharged whose amount is not the order total, with the reason, and does not advance the saga', async () => {
+    await system.kill('payment');
     const orderId = await system.place(anOrder());
-    await waitFor(async () => (await steps(orderId)).includes('create-shipment:requested'), {
+    await waitFor(async () => (await steps(orderId)).includes('charge-payment:requested'), {
       timeoutMs: 30_000,
       message: () => system.tail(),
     });
-    await system.kill('payment');
-    // Shipping never answers: the saga compensates; payment never answers the refund.
-    const order = await system.waitForTerminal(orderId, 90_000);
-    expect(order.status).toBe('COMPENSATION_FAILED');
-    expect(system.processes.get('order')!.logs).toMatch(/COMPENSATION_FAILED/);
+    // A forged reply, produced straight to the reply topic as anyone with write access could.
+    const kafka = createKafka({ clientId: 'forger', brokers: testInfra().kafkaBrokers });
+    const producer = kafka.producer();
+    await producer.connect();
+    const forged = createEnvelope(
+      'PaymentCharged',
+      { orderId, paymentId: 'forged', amount: 1 },
+      { correlationId: 'forged-reply' },
+    );
+    await producer.send({ topic: `${system.prefix}payment.events`, messages: [toKafkaMessage(forged)] });
+    await producer.disconnect();
+
+    const dead = await readTopic(kafka, `${system.prefix}payment.events.dlt`, (m) =>
+      m.some((d) => d.id === forged.messageId),
+    );
+    const letter = dead.find((d) => d.id === forged.messageId)!;
+    expect(letter.headers[DLT_HEADERS.errorClass]).toBe('PermanentError');
+    expect(letter.headers[DLT_HEADERS.errorMessage]).toBe(
+      'PaymentCharged amount 1 does not match the order total 2000',
+    );
+    const after = await steps(orderId);
+    expect(after).not.toContain('charge-payment:charged');
+    expect(after).not.toContain('create-shipment:requested');
     await system.startService('payment');
-    await system.startService('shipping');
   });
 });

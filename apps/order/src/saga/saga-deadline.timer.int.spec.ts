@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
+import { HealthRegistry } from '@order-saga/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
+import { Backpressure } from '../place-order/backpressure.js';
 import { startSaga, type OrderData, type SagaPolicy } from './order.saga.js';
 import { SagaDeadlineTimer } from './saga-deadline.timer.js';
 import { SagaRunner } from './saga-runner.js';
@@ -153,6 +155,42 @@ describe('saga deadline timer', () => {
     await overdue(poisoned, '1 second');
     await timer.sweep();
     expect(await deadlineInMs(poisoned)).toBeGreaterThan(first + 2000);
+  });
+});
+
+describe('backpressure', () => {
+  it('still counts a saga that raised COMPENSATION_FAILED while its compensations are pending', async () => {
+    const orderId = await placed();
+    // The last send of an unanswered refund and release: the next deadline raises the alarm.
+    await prisma.$executeRawUnsafe(
+      `UPDATE saga SET status = 'COMPENSATING', attempt = $2, pending = '{payment,stock}', reason = 'x',
+              deadline_at = now() - interval '1 second'
+        WHERE order_id = $1::uuid`,
+      orderId,
+      policy.compensationMaxAttempts,
+    );
+    await new SagaDeadlineTimer(prisma, runner).sweep();
+    expect(await sagaOf(orderId)).toMatchObject({ status: 'COMPENSATION_FAILED' });
+
+    const config = loadConfig({
+      SERVICE_NAME: 'order',
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: '127.0.0.1:9092',
+    });
+    const health = new HealthRegistry();
+    const backpressure = new Backpressure(prisma, health, config);
+    backpressure.onModuleInit();
+    await backpressure.onApplicationBootstrap();
+    try {
+      const inFlight = await prisma.$queryRawUnsafe<{ order_id: string }[]>(
+        'SELECT order_id::text FROM saga WHERE deadline_at IS NOT NULL',
+      );
+      expect(inFlight.map((row) => row.order_id)).toContain(orderId);
+      const figures = (await health.collect())['backpressure'] as { sagasInFlight: { current: number } };
+      expect(figures.sagasInFlight.current).toBe(inFlight.length);
+    } finally {
+      backpressure.onModuleDestroy();
+    }
   });
 });
 
