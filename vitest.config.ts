@@ -9,7 +9,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{apps,libs}/**/src/**/*.spec.ts'], exclude: ['**/*.int.spec.ts', '**/node_modules/**', '**/dist/**'] },
+        test: {
+          name: 'unit',
+          include: ['{apps,libs,simulator}/**/src/**/*.spec.ts'],
+          exclude: ['**/*.int.spec.ts', '**/node_modules/**', '**/dist/**'],
+        },
       },
       {
         extends: true,
