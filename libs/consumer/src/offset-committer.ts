@@ -81,7 +81,7 @@ export class OffsetCommitter {
   private joined({ memberId, memberAssignment }: ConsumerGroupJoinEvent['payload']): void {
     // A new member id means the old membership ended (evicted, or left): its partitions may have
     // had other owners since, so nothing it did is ours to commit any more.
-    const sameMember = this.memberId === memberId;
+    const sameMember = this.memberId === undefined || this.memberId === memberId;
     this.memberId = memberId;
     this.assignment = memberAssignment;
     this.joins += 1;
