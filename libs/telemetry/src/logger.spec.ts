@@ -75,6 +75,56 @@ describe('createLogger', () => {
   });
 });
 
+describe('log formats', () => {
+  const orderId = '3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f';
+  const correlationId = '9d8c7b6a-5f4e-4d3c-8b2a-0f1e2d3c4b5a';
+
+  /** One record, as a handled message writes it, through a logger of the given format. */
+  function writeTheRecord(format: 'json' | 'pretty'): string {
+    let text = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString('utf8');
+        done();
+      },
+    });
+    const logger = createLogger({ service: 'inventory', destination, format, colorize: false });
+    runWithMessageContext({ correlationId, messageId: 'msg-1' }, () =>
+      logger.info(
+        { orderId, type: 'ReserveStock', topic: 'inventory.commands', offset: '42', attempt: 1 },
+        'handled ReserveStock',
+      ),
+    );
+    return text;
+  }
+
+  it('json keeps every field of the record, ids in full', () => {
+    const lines = writeTheRecord('json').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      level: 30,
+      time: expect.any(Number),
+      service: 'inventory',
+      correlation_id: correlationId,
+      message_id: 'msg-1',
+      orderId,
+      type: 'ReserveStock',
+      topic: 'inventory.commands',
+      offset: '42',
+      attempt: 1,
+      msg: 'handled ReserveStock',
+    });
+  });
+
+  it('pretty is one line: time, service, level, message, then short order and correlation ids', () => {
+    const lines = writeTheRecord('pretty').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} inventory INFO: handled ReserveStock order=3f2a9c1e type=ReserveStock corr=9d8c7b6a$/,
+    );
+  });
+});
+
 describe('LoggingModule', () => {
   const { lines, destination } = captured();
   let app: INestApplication;
