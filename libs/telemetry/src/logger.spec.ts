@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
-import { Controller, Get, Logger as NestLogger, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger as NestLogger, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,11 +116,11 @@ describe('log formats', () => {
     });
   });
 
-  it('pretty is one line: time, service, level, message, then short order and correlation ids', () => {
+  it('pretty is one line: time, service, level, message, then the ends of the order and correlation ids', () => {
     const lines = writeTheRecord('pretty').trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} inventory INFO: handled ReserveStock order=3f2a9c1e type=ReserveStock corr=9d8c7b6a$/,
+      /^\d\d:\d\d:\d\d\.\d{3} inventory INFO: handled ReserveStock order=3c4d5e6f type=ReserveStock corr=2d3c4b5a$/,
     );
   });
 });
@@ -141,6 +141,11 @@ describe('LoggingModule', () => {
         this.logger.log('listing orders');
         return [];
       });
+    }
+
+    @Post()
+    place(): { placed: true } {
+      return { placed: true };
     }
   }
 
@@ -187,13 +192,21 @@ describe('LoggingModule', () => {
     expect(response.headers.get(CORRELATION_HEADER)).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  const completedLine = (id: string) =>
+    lines.find((line) => line['msg'] === 'request completed' && (line['req'] as { id?: string })?.id === id);
+
   it('logs the completed request with its correlation id', async () => {
-    await fetch(`${base}/orders`, { headers: { [CORRELATION_HEADER]: 'completed-1' } });
+    await fetch(`${base}/orders`, { method: 'POST', headers: { [CORRELATION_HEADER]: 'completed-1' } });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const completed = lines.find(
-      (line) => line['msg'] === 'request completed' && (line['req'] as { id?: string })?.id === 'completed-1',
-    );
+    const completed = completedLine('completed-1');
     expect(completed, JSON.stringify(lines.slice(-3))).toBeDefined();
     expect(completed!['correlation_id']).toBe('completed-1');
+  });
+
+  it('logs a successful read below info, so that a client polling an order does not drown the log', async () => {
+    const response = await fetch(`${base}/orders`, { headers: { [CORRELATION_HEADER]: 'read-1' } });
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(completedLine('read-1')).toBeUndefined();
   });
 });

@@ -69,7 +69,9 @@ function pinoOptions(options: LoggerOptions) {
   };
 }
 
-const short = (id: unknown) => (typeof id === 'string' ? id.slice(0, 8) : undefined);
+// The end of an id, not its start: a UUIDv7 (order ids) starts with its timestamp, the same for
+// every order placed within a minute.
+const short = (id: unknown) => (typeof id === 'string' ? id.slice(-8) : undefined);
 
 const SERVICE_COLOURS = ['cyan', 'yellow', 'magenta', 'green', 'blue'] as const;
 
@@ -94,7 +96,8 @@ interface LogRecord {
 
 /**
  * pino-pretty's options for the `pretty` format: `time service LEVEL message`, then the few
- * fields a person follows an order by, ids cut to 8 characters (the JSON format keeps them whole).
+ * fields a person follows an order by, ids cut to their last 8 characters (the JSON format keeps
+ * them whole).
  */
 function prettyOptions(colorize?: boolean): PrettyOptions {
   return {
@@ -231,6 +234,16 @@ export class LoggingModule implements NestModule {
               },
               // Health probes every second would drown the lines that matter.
               autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+              // pino-http's levels, except that a successful read is debug: a client polling an
+              // order (`pnpm order watch`) would otherwise drown the saga's own lines.
+              customLogLevel: (req: IncomingMessage, res: ServerResponse, error?: Error) =>
+                error || res.statusCode >= 500
+                  ? 'error'
+                  : res.statusCode >= 400
+                    ? 'warn'
+                    : req.method === 'GET'
+                      ? 'debug'
+                      : 'info',
               genReqId: (request, response) => {
                 const correlationId = correlationIdOf(request);
                 response.setHeader(CORRELATION_HEADER, correlationId);
