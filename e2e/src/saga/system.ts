@@ -76,7 +76,14 @@ export class SagaSystem {
         system.ports.set(service, await freePort());
       }),
     );
-    await Promise.all(services.map((service) => system.startService(service)));
+    try {
+      await Promise.all(services.map((service) => system.startService(service)));
+    } catch (error) {
+      // The suite never gets the system to stop: without this, the services that did start keep
+      // running (and consuming) after the run.
+      await system.stop();
+      throw error;
+    }
     return system;
   }
 
