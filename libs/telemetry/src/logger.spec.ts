@@ -117,9 +117,9 @@ describe('log formats', () => {
   });
 
   it('pretty is one line: time, service, level, message, then the ends of the order and correlation ids', () => {
-    const lines = writeTheRecord('pretty').trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(
+    const [line, ...rest] = writeTheRecord('pretty').split('\n');
+    expect(rest, 'one line, ended by its newline').toEqual(['']);
+    expect(line).toMatch(
       /^\d\d:\d\d:\d\d\.\d{3} inventory INFO: handled ReserveStock order=3c4d5e6f type=ReserveStock corr=2d3c4b5a$/,
     );
   });

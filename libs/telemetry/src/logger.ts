@@ -103,8 +103,8 @@ function prettyOptions(colorize?: boolean): PrettyOptions {
   return {
     ...(colorize !== undefined ? { colorize } : {}),
     translateTime: 'SYS:HH:MM:ss.l',
-    singleLine: true,
-    // Everything the line needs is in messageFormat; the rest stays in the JSON format.
+    // Everything the line needs is in messageFormat; the rest stays in the JSON format. Not
+    // singleLine: with hideObject, pino-pretty 13 then ends the line without its newline.
     hideObject: true,
     customPrettifiers: {
       time: (time) => String(time),
