@@ -73,12 +73,20 @@ function pinoOptions(options: LoggerOptions) {
 // every order placed within a minute.
 const short = (id: unknown) => (typeof id === 'string' ? id.slice(-8) : undefined);
 
-const SERVICE_COLOURS = ['cyan', 'yellow', 'magenta', 'green', 'blue'] as const;
+const COLOURS = ['cyan', 'yellow', 'magenta', 'green', 'blue'] as const;
+type Colour = (typeof COLOURS)[number];
+// The colours ./scripts/start gives these services' other lines; another name gets one by hash.
+const SERVICE_COLOURS: Record<string, Colour> = {
+  inventory: 'cyan',
+  order: 'yellow',
+  payment: 'magenta',
+  shipping: 'green',
+};
 
-function serviceColour(service: string): (typeof SERVICE_COLOURS)[number] {
+function serviceColour(service: string): Colour {
   let hash = 0;
   for (const char of service) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return SERVICE_COLOURS[hash % SERVICE_COLOURS.length]!;
+  return SERVICE_COLOURS[service] ?? COLOURS[hash % COLOURS.length]!;
 }
 
 interface LogRecord {
