@@ -7,10 +7,11 @@ export const compressionCodecs = { none: CompressionTypes.None, gzip: Compressio
 export type CompressionName = keyof typeof compressionCodecs;
 
 /**
- * kafkajs's lines in our log format (service, JSON or pretty). kafkajs logs every error response
- * of the broker at ERROR from its connection, retriable or not ("coordinator is loading", "not the
- * leader" while a new topic settles), and then hands the same error to the caller, which retries
- * it or reports it: those lines go to debug, so a normal start logs no error.
+ * kafkajs's lines in our log format (service, JSON or pretty). kafkajs's connection logs each
+ * failure at ERROR (a broker's error response, "coordinator is loading", "not the leader" while a
+ * new topic settles, a connect that timed out) and then rejects the caller's request with the same
+ * error; the caller retries it or reports it. Those lines go to debug, so a normal start logs no
+ * error, and what our code decides about the failure is what is logged.
  */
 function kafkaLogCreator(clientId: string): logCreator {
   return () => {
@@ -20,7 +21,7 @@ function kafkaLogCreator(clientId: string): logCreator {
     return ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const line = { namespace, ...fields };
-      if (namespace === 'Connection' && message.startsWith('Response ')) logger.debug(line, message);
+      if (namespace === 'Connection') logger.debug(line, message);
       else if (level === logLevel.ERROR) logger.error(line, message);
       else if (level === logLevel.WARN) logger.warn(line, message);
       else if (level === logLevel.INFO) logger.info(line, message);
