@@ -10,6 +10,8 @@ RUN corepack enable && corepack prepare "pnpm@${PNPM_VERSION}" --activate
 WORKDIR /repo
 # The lockfile alone fills pnpm's store, so source edits do not re-download every package.
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
+# pnpm hashes the patched dependencies' patch files (patchedDependencies) before it fetches.
+COPY patches ./patches
 RUN pnpm fetch
 COPY . .
 RUN pnpm install --frozen-lockfile --offline

@@ -95,6 +95,12 @@ export const serviceEnv = z.object({
     expected: 'one of fatal, error, warn, info, debug, trace, silent',
     example: 'debug',
   }),
+  LOG_FORMAT: envVar(z.enum(['json', 'pretty']).default('json'), {
+    description:
+      'json: one JSON object per line, every field; pretty: one short coloured line for a terminal',
+    expected: 'json or pretty',
+    example: 'pretty',
+  }),
   OTEL_EXPORTER_OTLP_ENDPOINT: envVar(z.url({ protocol: /^https?$/ }).optional(), {
     description: 'OTLP/HTTP endpoint; unset means traces are not exported',
     expected: 'an http(s) URL',

@@ -1,13 +1,38 @@
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { createLogger } from '@order-saga/telemetry';
+import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 import pRetry from 'p-retry';
 
 /** Codecs the relay and the dead-letter producer can use without extra native packages. */
 export const compressionCodecs = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
 export type CompressionName = keyof typeof compressionCodecs;
 
-/** A kafkajs client with quiet logs; our own logger reports what matters. */
+/**
+ * kafkajs's lines in our log format (service, JSON or pretty). kafkajs's connection logs each
+ * failure at ERROR (a broker's error response, "coordinator is loading", "not the leader" while a
+ * new topic settles, a connect that timed out) and then rejects the caller's request with the same
+ * error; the caller retries it or reports it. Those lines go to debug, so a normal start logs no
+ * error, and what our code decides about the failure is what is logged.
+ */
+function kafkaLogCreator(clientId: string): logCreator {
+  return () => {
+    const logger = createLogger({ service: process.env['SERVICE_NAME'] ?? clientId }).child({
+      context: 'kafkajs',
+    });
+    return ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, ...fields } = log;
+      const line = { namespace, ...fields };
+      if (namespace === 'Connection') logger.debug(line, message);
+      else if (level === logLevel.ERROR) logger.error(line, message);
+      else if (level === logLevel.WARN) logger.warn(line, message);
+      else if (level === logLevel.INFO) logger.info(line, message);
+      else logger.debug(line, message);
+    };
+  };
+}
+
+/** A kafkajs client with quiet logs, written as our own lines; our own logger reports what matters. */
 export function createKafka(options: { clientId: string; brokers: string[] } & Partial<KafkaConfig>): Kafka {
-  return new Kafka({ logLevel: logLevel.ERROR, ...options });
+  return new Kafka({ logLevel: logLevel.ERROR, logCreator: kafkaLogCreator(options.clientId), ...options });
 }
 
 const ensured = new Set<string>();

@@ -30,7 +30,13 @@ export class ServicePlatformModule {
     const prismaClass = options.prisma as new (...args: never[]) => PrismaLike;
     return {
       module: ServicePlatformModule,
-      imports: [LoggingModule.forRoot({ service: config.serviceName, level: config.logLevel })],
+      imports: [
+        LoggingModule.forRoot({
+          service: config.serviceName,
+          level: config.logLevel,
+          format: config.logFormat,
+        }),
+      ],
       controllers: [HealthController],
       providers: [
         { provide: CONFIG, useValue: config },

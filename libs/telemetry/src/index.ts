@@ -4,6 +4,8 @@ export {
   LoggingModule,
   correlationFields,
   createLogger,
+  quietNestStartUp,
+  type LogFormat,
   type LoggerOptions,
 } from './logger.js';
 export { meter } from './metrics.js';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
-import { Controller, Get, Logger as NestLogger, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger as NestLogger, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,56 @@ describe('createLogger', () => {
   });
 });
 
+describe('log formats', () => {
+  const orderId = '3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f';
+  const correlationId = '9d8c7b6a-5f4e-4d3c-8b2a-0f1e2d3c4b5a';
+
+  /** One record, as a handled message writes it, through a logger of the given format. */
+  function writeTheRecord(format: 'json' | 'pretty'): string {
+    let text = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString('utf8');
+        done();
+      },
+    });
+    const logger = createLogger({ service: 'inventory', destination, format, colorize: false });
+    runWithMessageContext({ correlationId, messageId: 'msg-1' }, () =>
+      logger.info(
+        { orderId, type: 'ReserveStock', topic: 'inventory.commands', offset: '42', attempt: 1 },
+        'handled ReserveStock',
+      ),
+    );
+    return text;
+  }
+
+  it('json keeps every field of the record, ids in full', () => {
+    const lines = writeTheRecord('json').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      level: 30,
+      time: expect.any(Number),
+      service: 'inventory',
+      correlation_id: correlationId,
+      message_id: 'msg-1',
+      orderId,
+      type: 'ReserveStock',
+      topic: 'inventory.commands',
+      offset: '42',
+      attempt: 1,
+      msg: 'handled ReserveStock',
+    });
+  });
+
+  it('pretty is one line: time, service, level, message, then the ends of the order and correlation ids', () => {
+    const [line, ...rest] = writeTheRecord('pretty').split('\n');
+    expect(rest, 'one line, ended by its newline').toEqual(['']);
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} inventory INFO: handled ReserveStock order=3c4d5e6f type=ReserveStock corr=2d3c4b5a$/,
+    );
+  });
+});
+
 describe('LoggingModule', () => {
   const { lines, destination } = captured();
   let app: INestApplication;
@@ -91,6 +141,11 @@ describe('LoggingModule', () => {
         this.logger.log('listing orders');
         return [];
       });
+    }
+
+    @Post()
+    place(): { placed: true } {
+      return { placed: true };
     }
   }
 
@@ -137,13 +192,21 @@ describe('LoggingModule', () => {
     expect(response.headers.get(CORRELATION_HEADER)).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  const completedLine = (id: string) =>
+    lines.find((line) => line['msg'] === 'request completed' && (line['req'] as { id?: string })?.id === id);
+
   it('logs the completed request with its correlation id', async () => {
-    await fetch(`${base}/orders`, { headers: { [CORRELATION_HEADER]: 'completed-1' } });
+    await fetch(`${base}/orders`, { method: 'POST', headers: { [CORRELATION_HEADER]: 'completed-1' } });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const completed = lines.find(
-      (line) => line['msg'] === 'request completed' && (line['req'] as { id?: string })?.id === 'completed-1',
-    );
+    const completed = completedLine('completed-1');
     expect(completed, JSON.stringify(lines.slice(-3))).toBeDefined();
     expect(completed!['correlation_id']).toBe('completed-1');
+  });
+
+  it('logs a successful read below info, so that a client polling an order does not drown the log', async () => {
+    const response = await fetch(`${base}/orders`, { headers: { [CORRELATION_HEADER]: 'read-1' } });
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(completedLine('read-1')).toBeUndefined();
   });
 });

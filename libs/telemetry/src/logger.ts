@@ -4,6 +4,7 @@ import {
   Injectable,
   Module,
   type DynamicModule,
+  type LoggerService,
   type MiddlewareConsumer,
   type NestMiddleware,
   type NestModule,
@@ -11,6 +12,7 @@ import {
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { build as prettyStream, type PrettyOptions } from 'pino-pretty';
 import { currentMessageContext, runWithMessageContext } from './correlation.js';
 
 /** Options of {@link createLogger} and {@link LoggingModule.forRoot}. */
@@ -21,7 +23,17 @@ export interface LoggerOptions {
   level?: Level | 'silent';
   /** Where lines go; stdout when absent. Tests pass a stream they can read. */
   destination?: DestinationStream;
+  /**
+   * `json` (one object per line, every field: for machines and log stores) or `pretty` (one short
+   * coloured line: for a person at a terminal). Defaults to `LOG_FORMAT`, then `json`.
+   */
+  format?: LogFormat;
+  /** Colours in the `pretty` format; defaults to whether the terminal supports them. */
+  colorize?: boolean;
 }
+
+/** The two shapes of a log line; see {@link LoggerOptions.format}. */
+export type LogFormat = 'json' | 'pretty';
 
 /** The header a caller may set to tie its request to its own logs; echoed on the response. */
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -57,12 +69,128 @@ function pinoOptions(options: LoggerOptions) {
   };
 }
 
+// The end of an id, not its start: a UUIDv7 (order ids) starts with its timestamp, the same for
+// every order placed within a minute.
+const short = (id: unknown) => (typeof id === 'string' ? id.slice(-8) : undefined);
+
+const COLOURS = ['cyan', 'yellow', 'magenta', 'green', 'blue'] as const;
+type Colour = (typeof COLOURS)[number];
+// The colours ./scripts/start gives these services' other lines; another name gets one by hash.
+const SERVICE_COLOURS: Record<string, Colour> = {
+  inventory: 'cyan',
+  order: 'yellow',
+  payment: 'magenta',
+  shipping: 'green',
+};
+
+function serviceColour(service: string): Colour {
+  let hash = 0;
+  for (const char of service) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return SERVICE_COLOURS[service] ?? COLOURS[hash % COLOURS.length]!;
+}
+
+interface LogRecord {
+  service?: string;
+  orderId?: unknown;
+  aggregateId?: unknown;
+  type?: unknown;
+  correlation_id?: unknown;
+  reason?: unknown;
+  err?: { message?: unknown };
+  req?: { method?: unknown; url?: unknown };
+  res?: { statusCode?: unknown };
+  responseTime?: unknown;
+}
+
 /**
- * A JSON logger (pino) for code outside Nest's DI (workers, CLIs, libs). Every line carries
- * `service` and {@link correlationFields}.
+ * pino-pretty's options for the `pretty` format: `time service LEVEL message`, then the few
+ * fields a person follows an order by, ids cut to their last 8 characters (the JSON format keeps
+ * them whole).
+ */
+function prettyOptions(colorize?: boolean): PrettyOptions {
+  return {
+    ...(colorize !== undefined ? { colorize } : {}),
+    translateTime: 'SYS:HH:MM:ss.l',
+    // Everything the line needs is in messageFormat; the rest stays in the JSON format. Not
+    // singleLine: with hideObject, pino-pretty 13 then ends the line without its newline.
+    hideObject: true,
+    customPrettifiers: {
+      time: (time) => String(time),
+      // Here rather than in messageFormat so that the service comes before the level.
+      level: (_level, _key, log, { colors, labelColorized }) => {
+        const service = String((log as LogRecord).service ?? '');
+        return `${colors[serviceColour(service)](service.padEnd(9))} ${labelColorized}`;
+      },
+    },
+    messageFormat: (log, messageKey, _level, { colors }) => {
+      const record = log as LogRecord;
+      const message =
+        record.req && record.res
+          ? `${String(record.req.method)} ${String(record.req.url)} ${String(record.res.statusCode)} ${String(record.responseTime)}ms`
+          : String(log[messageKey] ?? '');
+      const fields = [
+        ['order', short(record.orderId ?? record.aggregateId)],
+        ['type', record.type],
+        ['corr', short(record.correlation_id)],
+        ['reason', record.reason],
+        ['error', record.err?.message],
+      ]
+        .filter(([, value]) => value !== undefined && value !== null && value !== '')
+        .map(([key, value]) => `${String(key)}=${String(value)}`);
+      return fields.length > 0 ? `${message} ${colors.dim(fields.join(' '))}` : message;
+    },
+  };
+}
+
+function formatOf(options: LoggerOptions): LogFormat {
+  return (options.format ?? process.env['LOG_FORMAT']) === 'pretty' ? 'pretty' : 'json';
+}
+
+/** Where pino writes: the destination (stdout by default), through pino-pretty when pretty. */
+function streamOf(options: LoggerOptions): DestinationStream {
+  const destination = options.destination ?? pino.destination(1);
+  if (formatOf(options) === 'json') return destination;
+  return prettyStream({ ...prettyOptions(options.colorize), destination, sync: true });
+}
+
+/**
+ * A logger (pino) for code outside Nest's DI (workers, CLIs, libs). Every line carries `service`
+ * and {@link correlationFields}; JSON or pretty as {@link LoggerOptions.format} says.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  return options.destination ? pino(pinoOptions(options), options.destination) : pino(pinoOptions(options));
+  return pino(pinoOptions(options), streamOf(options));
+}
+
+// Nest's own account of starting up: which modules loaded, which routes were mapped. Useful when
+// debugging the wiring, noise on every start; the service logs one line when it listens.
+const NEST_START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+  'NestMicroservice',
+]);
+
+/**
+ * Wraps Nest's application logger so that Nest's start-up lines (module init, route mapping,
+ * "successfully started") are written at debug instead of info. Everything else passes through.
+ *
+ * @example app.useLogger(quietNestStartUp(app.get(Logger)));
+ */
+export function quietNestStartUp(logger: LoggerService): LoggerService {
+  const contextOf = (params: unknown[]) => params[params.length - 1];
+  return {
+    log: (message: unknown, ...params: unknown[]) =>
+      NEST_START_UP_CONTEXTS.has(contextOf(params) as string) && logger.debug
+        ? logger.debug(message, ...params)
+        : logger.log(message, ...params),
+    error: (message: unknown, ...params: unknown[]) => logger.error(message, ...params),
+    warn: (message: unknown, ...params: unknown[]) => logger.warn(message, ...params),
+    debug: (message: unknown, ...params: unknown[]) => logger.debug?.(message, ...params),
+    verbose: (message: unknown, ...params: unknown[]) => logger.verbose?.(message, ...params),
+    fatal: (message: unknown, ...params: unknown[]) => logger.fatal?.(message, ...params),
+  };
 }
 
 // Caller-chosen ids land in every log line: bound their size and alphabet so a header cannot
@@ -87,7 +215,7 @@ class CorrelationMiddleware implements NestMiddleware {
 }
 
 /**
- * Nest logging: `nestjs-pino` with the same JSON lines as {@link createLogger}. Each HTTP request
+ * Nest logging: `nestjs-pino` with the same lines as {@link createLogger}. Each HTTP request
  * gets a correlation id from the `x-correlation-id` header (or a new UUID), returned in the same
  * response header, and runs inside that message context, so everything it logs or sends carries
  * the id. Use with `app.useLogger(app.get(Logger))` from `nestjs-pino`.
@@ -114,6 +242,16 @@ export class LoggingModule implements NestModule {
               },
               // Health probes every second would drown the lines that matter.
               autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+              // pino-http's levels, except that a successful read is debug: a client polling an
+              // order (`pnpm order watch`) would otherwise drown the saga's own lines.
+              customLogLevel: (req: IncomingMessage, res: ServerResponse, error?: Error) =>
+                error || res.statusCode >= 500
+                  ? 'error'
+                  : res.statusCode >= 400
+                    ? 'warn'
+                    : req.method === 'GET'
+                      ? 'debug'
+                      : 'info',
               genReqId: (request, response) => {
                 const correlationId = correlationIdOf(request);
                 response.setHeader(CORRELATION_HEADER, correlationId);
@@ -123,7 +261,7 @@ export class LoggingModule implements NestModule {
               // pino-http logs request headers; credentials must not reach the log store.
               redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
             },
-            options.destination ?? pino.destination(1),
+            streamOf(options),
           ],
         }),
       ],
