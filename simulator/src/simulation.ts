@@ -35,6 +35,8 @@ export interface SimulationResult {
   orders: number;
   /** Each order's saga status when the run ended, by order name (o1, o2, …). */
   statuses: Record<string, SagaStatus>;
+  /** Orders whose saga went through COMPENSATION_FAILED and ended otherwise. */
+  healed: number;
   trace: string[] | null;
 }
 
@@ -92,6 +94,9 @@ function run(
     script,
     steps: steps || script.length,
     orders: system.orders.size,
+    healed: [...system.everFailed].filter(
+      (orderId) => system.sagas.get(orderId)!.status !== 'COMPENSATION_FAILED',
+    ).length,
     statuses: Object.fromEntries(
       [...system.orders].map(([orderId, { spec }]) => [`o${spec.no}`, system.sagas.get(orderId)!.status]),
     ),

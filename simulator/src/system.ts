@@ -142,6 +142,8 @@ export class SimulatedSystem {
 
   readonly effects = new Map<string, Effects>();
   private readonly placedNumbers = new Set<number>();
+  /** Orders whose saga was in COMPENSATION_FAILED at some point (coverage: the path of defect 1). */
+  readonly everFailed = new Set<string>();
   /** The outcome event each order announced (OrderConfirmed, OrderRejected, OrderCancelled). */
   private readonly outcomes = new Map<string, string>();
   private readonly customers: readonly string[];
@@ -540,6 +542,7 @@ export class SimulatedSystem {
       this.outcomes.set(after.orderId, type);
     }
     this.sagas.set(after.orderId, after);
+    if (after.status === 'COMPENSATION_FAILED') this.everFailed.add(after.orderId);
     this.enqueue('order', decision.send);
     if (!this.trace) return;
     const moved =
