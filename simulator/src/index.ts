@@ -9,4 +9,10 @@ export {
   type SimulationResult,
 } from './simulation.js';
 export { ddmin } from './shrink.js';
-export { InvariantViolation, type SagaCode, type Setup } from './system.js';
+export {
+  InvariantViolation,
+  realParticipants,
+  type ParticipantCode,
+  type SagaCode,
+  type Setup,
+} from './system.js';

@@ -5,7 +5,13 @@ import { defaultPolicy } from './policy.js';
 import { Random } from './random.js';
 import { chooseAction, drawProfile, type Profile } from './schedule.js';
 import { ddmin } from './shrink.js';
-import { InvariantViolation, SimulatedSystem, type SagaCode } from './system.js';
+import {
+  InvariantViolation,
+  realParticipants,
+  SimulatedSystem,
+  type ParticipantCode,
+  type SagaCode,
+} from './system.js';
 import { serviceNames, subscriptions } from './topology.js';
 
 /** The saga as the order service runs it. */
@@ -18,6 +24,8 @@ export const realSaga: SagaCode = {
 
 export interface SimulationOptions {
   saga?: SagaCode;
+  /** Replaces some of the participants' decisions (a spec's deliberately broken one). */
+  participants?: Partial<ParticipantCode>;
   /** Fixes the saga policy; by default each seed draws one (half of them the service's defaults). */
   policy?: SagaPolicy;
   /** Record a line per action (slower; used to print a failure). */
@@ -35,6 +43,8 @@ export interface SimulationResult {
   orders: number;
   /** Each order's saga status when the run ended, by order name (o1, o2, …). */
   statuses: Record<string, SagaStatus>;
+  /** Orders whose saga went through COMPENSATION_FAILED and ended otherwise. */
+  healed: number;
   trace: string[] | null;
 }
 
@@ -82,7 +92,10 @@ function run(
   options: SimulationOptions,
   faults: (system: SimulatedSystem, performed: Action[]) => void,
 ): SimulationResult {
-  const system = new SimulatedSystem(profile.setup, options.saga ?? realSaga);
+  const system = new SimulatedSystem(profile.setup, options.saga ?? realSaga, {
+    ...realParticipants,
+    ...options.participants,
+  });
   if (options.trace) system.trace = [];
   const script: Action[] = [];
   let steps = 0;
@@ -92,6 +105,9 @@ function run(
     script,
     steps: steps || script.length,
     orders: system.orders.size,
+    healed: [...system.everFailed].filter(
+      (orderId) => system.sagas.get(orderId)!.status !== 'COMPENSATION_FAILED',
+    ).length,
     statuses: Object.fromEntries(
       [...system.orders].map(([orderId, { spec }]) => [`o${spec.no}`, system.sagas.get(orderId)!.status]),
     ),

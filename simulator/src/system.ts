@@ -39,6 +39,28 @@ export interface SagaCode {
   retrySaga?: (saga: OrderSaga, now: Date, policy: SagaPolicy) => Decision;
 }
 
+/** The participants' pure decisions, passed in so a spec can also run a deliberately broken one. */
+export interface ParticipantCode {
+  reserve: typeof reserve;
+  release: typeof release;
+  commit: typeof commit;
+  decideCharge: typeof decideCharge;
+  decideRefund: typeof decideRefund;
+  decideCreateShipment: typeof decideCreateShipment;
+  decideCancelShipment: typeof decideCancelShipment;
+}
+
+/** The participants' decisions as the services run them. */
+export const realParticipants: ParticipantCode = {
+  reserve,
+  release,
+  commit,
+  decideCharge,
+  decideRefund,
+  decideCreateShipment,
+  decideCancelShipment,
+};
+
 /** The world a simulation starts from. */
 export interface Setup {
   partitions: number;
@@ -142,6 +164,8 @@ export class SimulatedSystem {
 
   readonly effects = new Map<string, Effects>();
   private readonly placedNumbers = new Set<number>();
+  /** Orders whose saga was in COMPENSATION_FAILED at some point (coverage: the path of defect 1). */
+  readonly everFailed = new Set<string>();
   /** The outcome event each order announced (OrderConfirmed, OrderRejected, OrderCancelled). */
   private readonly outcomes = new Map<string, string>();
   private readonly customers: readonly string[];
@@ -155,6 +179,7 @@ export class SimulatedSystem {
   constructor(
     readonly setup: Setup,
     private readonly saga: SagaCode,
+    private readonly participants: ParticipantCode = realParticipants,
   ) {
     this.start = Date.UTC(2026, 0, 1);
     this.now = this.start;
@@ -540,6 +565,7 @@ export class SimulatedSystem {
       this.outcomes.set(after.orderId, type);
     }
     this.sagas.set(after.orderId, after);
+    if (after.status === 'COMPENSATION_FAILED') this.everFailed.add(after.orderId);
     this.enqueue('order', decision.send);
     if (!this.trace) return;
     const moved =
@@ -563,14 +589,20 @@ export class SimulatedSystem {
           const product = this.products.get(sku);
           return product ? [{ sku, onHand: product.onHand }] : [];
         });
-        decision = reserve(existing, command, stock);
+        decision = this.participants.reserve(existing, command, stock);
         break;
       }
       case 'ReleaseStock':
-        decision = release(existing, record.payload as unknown as Parameters<typeof release>[1]);
+        decision = this.participants.release(
+          existing,
+          record.payload as unknown as Parameters<typeof release>[1],
+        );
         break;
       case 'OrderConfirmed':
-        decision = commit(existing, record.payload as unknown as Parameters<typeof commit>[1]);
+        decision = this.participants.commit(
+          existing,
+          record.payload as unknown as Parameters<typeof commit>[1],
+        );
         break;
       default:
         throw new Error(`inventory has no handler for ${record.type}`);
@@ -597,14 +629,17 @@ export class SimulatedSystem {
       case 'ChargePayment': {
         const command = record.payload as unknown as Parameters<typeof decideCharge>[0];
         const customer = existing ? null : this.customer(command.customerId);
-        outcome = decideCharge(command, existing, customer, { paymentId: this.freshId('9'), now });
+        outcome = this.participants.decideCharge(command, existing, customer, {
+          paymentId: this.freshId('9'),
+          now,
+        });
         break;
       }
       case 'RefundPayment': {
         const command = record.payload as unknown as Parameters<typeof decideRefund>[0];
         const customer =
           existing?.status === 'CHARGED' && existing.customerId ? this.customer(existing.customerId) : null;
-        outcome = decideRefund(command, existing, customer, { now });
+        outcome = this.participants.decideRefund(command, existing, customer, { now });
         break;
       }
       default:
@@ -642,14 +677,14 @@ export class SimulatedSystem {
     switch (record.type) {
       case 'CreateShipment': {
         const command = record.payload as unknown as Parameters<typeof decideCreateShipment>[1];
-        decision = decideCreateShipment(current, command, {
+        decision = this.participants.decideCreateShipment(current, command, {
           countryServed: !this.setup.unservedCountries.includes(command.address.country),
           newShipmentId: this.freshId('a'),
         });
         break;
       }
       case 'CancelShipment':
-        decision = decideCancelShipment(
+        decision = this.participants.decideCancelShipment(
           current,
           record.payload as unknown as Parameters<typeof decideCancelShipment>[1],
         );
@@ -687,6 +722,14 @@ export class SimulatedSystem {
           `${sku}: on hand + reserved + shipped = ${total}, initially ${this.setup.stock[sku]}`,
         );
     }
+    for (const [orderId, effects] of this.effects) {
+      if (effects.captures > 1)
+        fail('at-most-one-capture', `${short(orderId)} charged ${effects.captures} times`);
+      if (effects.refunds > 1)
+        fail('at-most-one-refund', `${short(orderId)} refunded ${effects.refunds} times`);
+      if (effects.shipments > 1)
+        fail('at-most-one-shipment', `${short(orderId)} shipped ${effects.shipments} times`);
+    }
     const held = this.held;
     held.clear();
     for (const payment of this.payments.values())
@@ -699,14 +742,6 @@ export class SimulatedSystem {
       const charged = held.get(customer) ?? 0;
       if (credit + charged !== initial)
         fail('money-conserved', `${customer}: credit ${credit} + charged ${charged} ≠ initial ${initial}`);
-    }
-    for (const [orderId, effects] of this.effects) {
-      if (effects.captures > 1)
-        fail('at-most-one-capture', `${short(orderId)} charged ${effects.captures} times`);
-      if (effects.refunds > 1)
-        fail('at-most-one-refund', `${short(orderId)} refunded ${effects.refunds} times`);
-      if (effects.shipments > 1)
-        fail('at-most-one-shipment', `${short(orderId)} shipped ${effects.shipments} times`);
     }
     for (const saga of this.sagas.values()) {
       // Backpressure counts the sagas with a deadline: one still waiting for an answer must have one.

@@ -124,8 +124,11 @@ async function many({ seeds, from, json, workers }: Options): Promise<number> {
   let failures: Failure[] = [];
   let failed = 0;
   let done = 0;
+  const ended: Record<string, number> = {};
   const onProgress = async (progress: Progress) => {
     done += progress.done;
+    for (const [status, count] of Object.entries(progress.ended))
+      ended[status] = (ended[status] ?? 0) + count;
     for (const failure of progress.failures) {
       failed++;
       byRule.set(failure.rule, (byRule.get(failure.rule) ?? 0) + 1);
@@ -154,6 +157,7 @@ async function many({ seeds, from, json, workers }: Options): Promise<number> {
         elapsedMs: Math.round(elapsedMs),
         seedsPerSecond,
         byRule: Object.fromEntries(byRule),
+        ended,
         workers,
         failures,
         shortest: shortest && {
@@ -170,6 +174,10 @@ async function many({ seeds, from, json, workers }: Options): Promise<number> {
   out(
     `${seeds} seeds (${from}..${from + seeds - 1}) in ${(elapsedMs / 1000).toFixed(1)} s: ${seedsPerSecond} seeds/s, ${failed} failed`,
   );
+  const { healed, ...statuses } = ended;
+  const endings = Object.entries(statuses).sort(([a], [b]) => (a < b ? -1 : 1));
+  out(`  sagas ended: ${endings.map(([status, count]) => `${status} ${count}`).join(', ')}`);
+  out(`  back from COMPENSATION_FAILED: ${healed ?? 0}`);
   for (const [rule, count] of byRule) out(`  ${rule}: ${count} seeds`);
   if (failures.length > 0)
     out(
