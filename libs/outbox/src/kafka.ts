@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import pRetry from 'p-retry';
 
 /** Codecs the relay and the dead-letter producer can use without extra native packages. */
@@ -10,17 +10,52 @@ export function createKafka(options: { clientId: string; brokers: string[] } & P
   return new Kafka({ logLevel: logLevel.ERROR, ...options });
 }
 
+/** Default topic retention: 7 days, Kafka's own default, written down instead of inherited. */
+export const DEFAULT_TOPIC_RETENTION_HOURS = 168;
+
+/**
+ * Longest a segment stays open. Kafka deletes whole segments only, once their NEWEST record is older
+ * than the retention, so a record can outlive `retention.ms` by up to one segment's lifetime. With
+ * the segment capped at a day, "still on the topic" means at most retention + 24 h: the horizon the
+ * inbox retention must cover (see `INBOX_RETENTION_HOURS`).
+ */
+export const TOPIC_SEGMENT_HOURS = 24;
+
+/** How topics are created by {@link ensureTopics}. */
+export interface TopicSettings {
+  /** Partitions of a new topic. Default 3. */
+  numPartitions?: number;
+  /**
+   * `retention.ms` of a new topic, in hours (default {@link DEFAULT_TOPIC_RETENTION_HOURS}). Set
+   * explicitly so the replay horizon is known to the consumers' inbox retention rather than being
+   * whatever the broker's `log.retention.hours` happens to be.
+   */
+  retentionHours?: number;
+}
+
 const ensured = new Set<string>();
 
 /**
  * Creates the topics that do not exist yet and waits until every partition has a leader. Topics are
- * created explicitly, with a known partition count, instead of relying on the broker's
+ * created explicitly, with a known partition count and retention, instead of relying on the broker's
  * auto-creation settings, which differ between the local broker and docker-compose. Right after a
- * creation the broker may still answer "does not host this topic-partition": retried.
+ * creation the broker may still answer "does not host this topic-partition": retried. Existing
+ * topics are left as they are.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions = 3): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  settings: number | TopicSettings = {},
+): Promise<void> {
+  const { numPartitions = 3, retentionHours = DEFAULT_TOPIC_RETENTION_HOURS } =
+    typeof settings === 'number' ? { numPartitions: settings } : settings;
   const missing = topics.filter((t) => !ensured.has(t));
   if (missing.length === 0) return;
+  const retentionMs = retentionHours * 3_600_000;
+  const configEntries = [
+    { name: 'retention.ms', value: String(retentionMs) },
+    { name: 'segment.ms', value: String(Math.min(retentionMs, TOPIC_SEGMENT_HOURS * 3_600_000)) },
+  ];
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -31,7 +66,7 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
         if (toCreate.length > 0) {
           await admin
             .createTopics({
-              topics: toCreate.map((topic) => ({ topic, numPartitions })),
+              topics: toCreate.map((topic) => ({ topic, numPartitions, configEntries })),
               waitForLeaders: false,
             })
             .catch((error: unknown) => {
@@ -52,4 +87,46 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The broker's default `message.max.bytes` (1 MiB + 12 bytes of batch overhead). */
+export const KAFKA_DEFAULT_MESSAGE_MAX_BYTES = 1_048_588;
+
+/**
+ * Reads `message.max.bytes` from one broker of the cluster: the largest record batch it accepts.
+ * Returns `undefined` when the broker does not answer (e.g. no DescribeConfigs permission); the
+ * caller then falls back to its setting.
+ */
+export async function brokerMessageMaxBytes(kafka: Kafka): Promise<number | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const { brokers } = await admin.describeCluster();
+    const broker = brokers[0];
+    if (!broker) return undefined;
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ['message.max.bytes'] }],
+    });
+    const value = resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes')?.configValue;
+    const bytes = Number(value);
+    return Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether retrying a failed produce can ever succeed. Permanent: the broker refused the records
+ * themselves (too large, invalid, not authorised, ...), which kafkajs marks `retriable: false` on
+ * the protocol error. Retriable: everything else — connection loss, leader moves, timeouts, and
+ * "retries exhausted" on any of those, which kafkajs wraps in a non-retriable error whose cause
+ * is the retriable one, so the root cause decides, not the wrapper.
+ */
+export function isPermanentKafkaError(error: unknown): boolean {
+  let root = error as { cause?: unknown; retriable?: boolean; name?: string } | undefined;
+  while (root?.cause && root.cause !== root) root = root.cause as typeof root;
+  return root?.name === 'KafkaJSProtocolError' && root.retriable === false;
 }
