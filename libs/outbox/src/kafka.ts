@@ -118,15 +118,29 @@ export async function brokerMessageMaxBytes(kafka: Kafka): Promise<number | unde
   }
 }
 
+// Errors by which the broker refuses the records themselves: sending the same records again can
+// never succeed. Other non-retriable errors (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID)
+// are about the producer's state, not the records: a new producer sends the same records fine.
+const RECORD_REFUSALS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+]);
+
 /**
- * Whether retrying a failed produce can ever succeed. Permanent: the broker refused the records
- * themselves (too large, invalid, not authorised, ...), which kafkajs marks `retriable: false` on
- * the protocol error. Retriable: everything else — connection loss, leader moves, timeouts, and
- * "retries exhausted" on any of those, which kafkajs wraps in a non-retriable error whose cause
- * is the retriable one, so the root cause decides, not the wrapper.
+ * Whether the broker refused the produced records for good, so that retrying them can never
+ * succeed: too large, invalid, not authorised for the topic, ... Everything else counts as
+ * retriable: connection loss, leader moves, timeouts, "retries exhausted" on any of those (kafkajs
+ * wraps them in a non-retriable error whose cause is the retriable one, so the root cause decides,
+ * not the wrapper), and errors of the producer's own state, which a new producer clears.
  */
 export function isPermanentKafkaError(error: unknown): boolean {
-  let root = error as { cause?: unknown; retriable?: boolean; name?: string } | undefined;
+  let root = error as { cause?: unknown; type?: string; name?: string } | undefined;
   while (root?.cause && root.cause !== root) root = root.cause as typeof root;
-  return root?.name === 'KafkaJSProtocolError' && root.retriable === false;
+  return root?.name === 'KafkaJSProtocolError' && RECORD_REFUSALS.has(root.type ?? '');
 }

@@ -248,11 +248,10 @@ export class OutboxRelay {
 
     const brokerLimit = (await brokerMessageMaxBytes(this.options.kafka)) ?? KAFKA_DEFAULT_MESSAGE_MAX_BYTES;
     this.maxBatchBytes = Math.min(this.options.maxBatchBytes ?? 1_000_000, Math.floor(brokerLimit * 0.95));
-    this.producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await this.producer.connect();
+    await this.renewProducer();
 
     void this.housekeep(client, done.signal);
-    await this.pump(client, this.producer, () => broken);
+    await this.pump(client, () => broken);
   }
 
   /**
@@ -317,7 +316,7 @@ export class OutboxRelay {
    * after the broker acknowledged N, which keeps each aggregate's order, and a failed send stops the
    * pipeline before anything after it is sent. Unmarked rows are re-sent by the next session.
    */
-  private async pump(client: pg.Client, producer: Producer, broken: () => Error | undefined): Promise<void> {
+  private async pump(client: pg.Client, broken: () => Error | undefined): Promise<void> {
     let inFlight: { rows: OutboxRow[]; result: Promise<SendResult> } | undefined;
     while (!this.stopping || inFlight) {
       const failure = broken();
@@ -336,7 +335,7 @@ export class OutboxRelay {
       // back here; from the next claim on, the database does.
       const blocked = new Set(done?.parked.map(({ row }) => aggregateOf(row)));
       const { batch, tooLarge } = this.prepare(claimed, blocked);
-      inFlight = batch.length > 0 ? { rows: batch, result: this.send(producer, batch) } : undefined;
+      inFlight = batch.length > 0 ? { rows: batch, result: this.send(batch) } : undefined;
       if (done) {
         if (done.published.length > 0) {
           await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [
@@ -415,7 +414,7 @@ export class OutboxRelay {
    * it was about: the rows are then sent one at a time, in seq order, and each refused row is
    * parked with the rows of its aggregate behind it held back. Retriable failures are thrown.
    */
-  private send(producer: Producer, rows: OutboxRow[]): Promise<SendResult> {
+  private send(rows: OutboxRow[]): Promise<SendResult> {
     const sent = (async (): Promise<SendResult> => {
       const topics = [...new Set(rows.map((r) => r.topic))];
       await ensureTopics(this.options.kafka, topics, {
@@ -423,7 +422,7 @@ export class OutboxRelay {
         retentionHours: this.options.topicRetentionHours,
       });
       try {
-        await this.produce(producer, rows);
+        await this.produce(rows);
         return { published: rows, parked: [] };
       } catch (error) {
         if (!isPermanentKafkaError(error)) throw error;
@@ -434,7 +433,7 @@ export class OutboxRelay {
       for (const row of rows) {
         if (blocked.has(aggregateOf(row))) continue;
         try {
-          await this.produce(producer, [row]);
+          await this.produce([row]);
           result.published.push(row);
         } catch (error) {
           if (!isPermanentKafkaError(error)) throw error;
@@ -449,7 +448,12 @@ export class OutboxRelay {
     return sent;
   }
 
-  private async produce(producer: Producer, rows: OutboxRow[]): Promise<void> {
+  /**
+   * One produce request. After a refusal the idempotent producer's sequence numbers no longer
+   * match the broker's (the next send fails with OUT_OF_ORDER_SEQUENCE_NUMBER), so a refused send
+   * replaces the producer before anything else is sent.
+   */
+  private async produce(rows: OutboxRow[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const row of rows) {
       const message = { key: row.aggregateid, value: row.payload, headers: headersOf(row) };
@@ -459,11 +463,22 @@ export class OutboxRelay {
     }
     // Within one send, kafkajs keeps each partition's messages in the order given; the idempotent
     // producer (one request in flight) keeps that order across retries.
-    await producer.sendBatch({
-      acks: -1,
-      compression: compressionCodecs[this.options.compression ?? 'none'],
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    try {
+      await this.producer!.sendBatch({
+        acks: -1,
+        compression: compressionCodecs[this.options.compression ?? 'none'],
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (error) {
+      if (isPermanentKafkaError(error)) await this.renewProducer();
+      throw error;
+    }
+  }
+
+  private async renewProducer(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
   }
 
   /** Waits for a NOTIFY, a stop, a broken session, or the timeout. */
