@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigResourceTypes } from 'kafkajs';
 import { OutboxRelay } from '@order-saga/outbox';
 import { waitFor } from '@order-saga/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -127,7 +126,7 @@ describe('a row the broker can never accept', () => {
       validateOnly: false,
       resources: [
         {
-          type: ConfigResourceTypes.TOPIC,
+          type: 2, // ConfigResourceTypes.TOPIC (not importable by name from ES modules)
           name: s.topic,
           configEntries: [{ name: 'max.message.bytes', value: '100000' }],
         },

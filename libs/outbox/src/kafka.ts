@@ -1,4 +1,4 @@
-import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type ConfigResourceTypes, type KafkaConfig } from 'kafkajs';
 import pRetry from 'p-retry';
 
 /** Codecs the relay and the dead-letter producer can use without extra native packages. */
@@ -106,7 +106,8 @@ export async function brokerMessageMaxBytes(kafka: Kafka): Promise<number | unde
     if (!broker) return undefined;
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ['message.max.bytes'] }],
+      // ConfigResourceTypes.BROKER: kafkajs's enum is not importable by name from ES modules.
+      resources: [{ type: 4 as ConfigResourceTypes, name: String(broker.nodeId), configNames: ['message.max.bytes'] }],
     });
     const value = resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes')?.configValue;
     const bytes = Number(value);
