@@ -119,6 +119,20 @@ describe('a row the broker can never accept', () => {
     expect(agg.indexOf(a1)).toBeLessThan(agg.indexOf(a3));
   });
 
+  it('rows that each fit but together exceed the broker limit go out in several batches, none parked', async () => {
+    await recordEntry(s, 'agg-c');
+    const big = [];
+    // 6 x 300 kB on one aggregate, hence one partition: 1.8 MB in one record batch would be refused.
+    for (let i = 0; i < 6; i++) big.push(await insertLargeRow(s, 'agg-c', 300_000));
+    startRelay();
+    await waitFor(async () => (await Promise.all(big.map((id) => outboxRow(s, id)))).every((r) => r.published), {
+      timeoutMs: 20_000,
+      message: () => 'rows that fit one by one were not all published',
+    });
+    for (const id of big) expect(await outboxRow(s, id)).toMatchObject({ parked: false });
+    await expectOnTopic(big, []);
+  });
+
   it('a row the broker refuses for good (its topic allows less) is parked the same way', async () => {
     const admin = s.kafka.admin();
     await admin.connect();
