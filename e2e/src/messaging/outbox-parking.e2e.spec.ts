@@ -121,7 +121,7 @@ describe('a row the broker can never accept', () => {
 
   it('rows that each fit but together exceed the broker limit go out in several batches, none parked', async () => {
     await recordEntry(s, 'agg-c');
-    const big = [];
+    const big: string[] = [];
     // 6 x 300 kB on one aggregate, hence one partition: 1.8 MB in one record batch would be refused.
     for (let i = 0; i < 6; i++) big.push(await insertLargeRow(s, 'agg-c', 300_000));
     startRelay();
