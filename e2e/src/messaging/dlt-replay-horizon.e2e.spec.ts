@@ -63,7 +63,14 @@ describe('dead-letter replay and the inbox retention', () => {
       ),
     });
     // Only within the horizon: replayed.
-    const { stdout } = await dlt({ INBOX_RETENTION_HOURS: '2' }, 'replay', '--topic', s.topic, '--message-id', newId);
+    const { stdout } = await dlt(
+      { INBOX_RETENTION_HOURS: '2' },
+      'replay',
+      '--topic',
+      s.topic,
+      '--message-id',
+      newId,
+    );
     expect(stdout).toMatch(/1 message\(s\) replayed/);
     const onTopic = await readTopic(s.kafka, s.topic, (m) => m.some((x) => x.id === newId));
     expect(onTopic.map((m) => m.id)).toEqual([newId]);

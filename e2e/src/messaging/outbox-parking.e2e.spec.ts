@@ -104,7 +104,10 @@ describe('a row the broker can never accept', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await outboxRow(s, a3)).toMatchObject({ published: false, parked: false });
 
-    const listed = cli(s, 'parked', '--json').trim().split('\n').map((line) => JSON.parse(line));
+    const listed = cli(s, 'parked', '--json')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(listed).toEqual([expect.objectContaining({ id: bad, aggregateId: 'agg-a', waiting: 1 })]);
 
     // Resolving the parked row lets its aggregate move on, still in order.
@@ -125,10 +128,13 @@ describe('a row the broker can never accept', () => {
     // 6 x 300 kB on one aggregate, hence one partition: 1.8 MB in one record batch would be refused.
     for (let i = 0; i < 6; i++) big.push(await insertLargeRow(s, 'agg-c', 300_000));
     startRelay();
-    await waitFor(async () => (await Promise.all(big.map((id) => outboxRow(s, id)))).every((r) => r.published), {
-      timeoutMs: 20_000,
-      message: () => 'rows that fit one by one were not all published',
-    });
+    await waitFor(
+      async () => (await Promise.all(big.map((id) => outboxRow(s, id)))).every((r) => r.published),
+      {
+        timeoutMs: 20_000,
+        message: () => 'rows that fit one by one were not all published',
+      },
+    );
     for (const id of big) expect(await outboxRow(s, id)).toMatchObject({ parked: false });
     await expectOnTopic(big, []);
   });

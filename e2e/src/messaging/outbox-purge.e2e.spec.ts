@@ -4,7 +4,8 @@ import { waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, recordEntry, scenario, type Scenario } from './scenario.js';
 
-const unpublished = (s: Scenario) => countRows(s, 'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+const unpublished = (s: Scenario) =>
+  countRows(s, 'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
 const expired = (s: Scenario) =>
   countRows(s, `SELECT count(*) AS n FROM outbox WHERE published_at < now() - interval '24 hours'`);
 

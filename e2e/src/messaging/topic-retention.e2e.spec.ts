@@ -16,7 +16,11 @@ describe('topics the services create', () => {
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
         // 2 = ConfigResourceTypes.TOPIC (not importable by name from ES modules).
-        resources: [byDefault, twoDays].map((name) => ({ type: 2, name, configNames: ['retention.ms', 'segment.ms'] })),
+        resources: [byDefault, twoDays].map((name) => ({
+          type: 2,
+          name,
+          configNames: ['retention.ms', 'segment.ms'],
+        })),
       });
       const configs = Object.fromEntries(
         resources.map((r) => [
@@ -24,8 +28,14 @@ describe('topics the services create', () => {
           Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
         ]),
       );
-      expect(configs[byDefault]).toEqual({ 'retention.ms': String(168 * 3_600_000), 'segment.ms': String(24 * 3_600_000) });
-      expect(configs[twoDays]).toEqual({ 'retention.ms': String(48 * 3_600_000), 'segment.ms': String(24 * 3_600_000) });
+      expect(configs[byDefault]).toEqual({
+        'retention.ms': String(168 * 3_600_000),
+        'segment.ms': String(24 * 3_600_000),
+      });
+      expect(configs[twoDays]).toEqual({
+        'retention.ms': String(48 * 3_600_000),
+        'segment.ms': String(24 * 3_600_000),
+      });
     } finally {
       await admin.deleteTopics({ topics: [byDefault, twoDays] }).catch(() => undefined);
       await admin.disconnect();

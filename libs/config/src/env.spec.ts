@@ -166,7 +166,8 @@ describe('loadConfig', () => {
       /INBOX_RETENTION_HOURS: 168 is shorter than the replay horizon; expected at least KAFKA_TOPIC_RETENTION_HOURS \+ 24 = 192/,
     );
     expect(
-      loadConfig({ ...required, KAFKA_TOPIC_RETENTION_HOURS: '24', INBOX_RETENTION_HOURS: '48' }).inboxRetentionHours,
+      loadConfig({ ...required, KAFKA_TOPIC_RETENTION_HOURS: '24', INBOX_RETENTION_HOURS: '48' })
+        .inboxRetentionHours,
     ).toBe(48);
   });
 

@@ -128,7 +128,7 @@ export const serviceEnv = z.object({
   }),
   OUTBOX_RELAY_SESSION_TIMEOUT_MS: envVar(integer(1000).default(10_000), {
     description:
-      "a relay leader whose database session is silent this long loses leadership (the server ends the session); a standby takes over within about this plus 1 s",
+      'a relay leader whose database session is silent this long loses leadership (the server ends the session); a standby takes over within about this plus 1 s',
     expected: 'an integer of at least 1000 (milliseconds)',
     example: '10000',
   }),

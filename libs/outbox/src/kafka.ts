@@ -107,7 +107,9 @@ export async function brokerMessageMaxBytes(kafka: Kafka): Promise<number | unde
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
       // ConfigResourceTypes.BROKER: kafkajs's enum is not importable by name from ES modules.
-      resources: [{ type: 4 as ConfigResourceTypes, name: String(broker.nodeId), configNames: ['message.max.bytes'] }],
+      resources: [
+        { type: 4 as ConfigResourceTypes, name: String(broker.nodeId), configNames: ['message.max.bytes'] },
+      ],
     });
     const value = resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes')?.configValue;
     const bytes = Number(value);

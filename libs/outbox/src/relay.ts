@@ -258,7 +258,11 @@ export class OutboxRelay {
    * Confirms every fifth of the session timeout that this session still holds the leader lock,
    * each check bounded by half the timeout. The checks also keep the session from idling out.
    */
-  private async watchLease(client: pg.Client, signal: AbortSignal, lost: (error: Error) => void): Promise<void> {
+  private async watchLease(
+    client: pg.Client,
+    signal: AbortSignal,
+    lost: (error: Error) => void,
+  ): Promise<void> {
     const every = this.sessionTimeoutMs / 5;
     const deadline = this.sessionTimeoutMs / 2;
     while (!signal.aborted) {
@@ -426,7 +430,10 @@ export class OutboxRelay {
         return { published: rows, parked: [] };
       } catch (error) {
         if (!isPermanentKafkaError(error)) throw error;
-        this.log.warn({ err: error, rows: rows.length }, 'broker refused a batch for good; sending its rows one by one');
+        this.log.warn(
+          { err: error, rows: rows.length },
+          'broker refused a batch for good; sending its rows one by one',
+        );
       }
       const result: SendResult = { published: [], parked: [] };
       const blocked = new Set<string>();

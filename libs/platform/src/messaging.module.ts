@@ -56,7 +56,15 @@ export class ServicePlatformModule {
             }),
         },
       ],
-      exports: [CONFIG, PRISMA, Outbox, HealthRegistry, KafkaInboxTransport, RetentionPurgeService, prismaClass],
+      exports: [
+        CONFIG,
+        PRISMA,
+        Outbox,
+        HealthRegistry,
+        KafkaInboxTransport,
+        RetentionPurgeService,
+        prismaClass,
+      ],
     };
   }
 }

@@ -91,7 +91,8 @@ export class RetentionPurgeService implements OnApplicationBootstrap, OnApplicat
             ),
           { ...job, batchSize: this.config.purgeBatchSize, signal: this.stopped.signal },
         );
-        if (deleted[job.name]) this.logger.log({ msg: 'purged expired rows', job: job.name, deleted: deleted[job.name] });
+        if (deleted[job.name])
+          this.logger.log({ msg: 'purged expired rows', job: job.name, deleted: deleted[job.name] });
       } catch (error) {
         this.logger.warn({ msg: 'purge failed; retrying at the next interval', job: job.name, err: error });
       }

@@ -68,7 +68,10 @@ describe('idempotency keys', () => {
     if (first.kind !== 'accepted' || later.kind !== 'accepted') throw new Error('unreachable');
     expect(later.response.orderId).not.toBe(first.response.orderId);
     // And the key now belongs to the new order, for another 24 h.
-    expect(await handler.execute(new PlaceOrder('key-old', anOrder('c-3')))).toEqual({ ...later, replayed: true });
+    expect(await handler.execute(new PlaceOrder('key-old', anOrder('c-3')))).toEqual({
+      ...later,
+      replayed: true,
+    });
   });
 
   it('expired keys and inbox rows past retention are purged in statements of at most PURGE_BATCH_SIZE rows', async () => {

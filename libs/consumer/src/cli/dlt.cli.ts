@@ -16,7 +16,10 @@ const program = new Command('dlt')
   .addOption(new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default('127.0.0.1:9092'))
   .addOption(new Option('--prefix <prefix>', 'topic prefix').env('KAFKA_TOPIC_PREFIX').default(''))
   .addOption(
-    new Option('--inbox-retention-hours <hours>', "the consumers' inbox retention: replay refuses older messages")
+    new Option(
+      '--inbox-retention-hours <hours>',
+      "the consumers' inbox retention: replay refuses older messages",
+    )
       .env('INBOX_RETENTION_HOURS')
       .default(ENV_VARIABLES.find((v) => v.name === 'INBOX_RETENTION_HOURS')?.default ?? '336'),
   );

@@ -63,7 +63,9 @@ program
       return;
     }
     if (rows.length === 0) return void console.log('no parked outbox rows');
-    const table = new Table({ head: ['id', 'type', 'aggregate', 'topic', 'bytes', 'parked at', 'waiting', 'reason'] });
+    const table = new Table({
+      head: ['id', 'type', 'aggregate', 'topic', 'bytes', 'parked at', 'waiting', 'reason'],
+    });
     for (const r of rows)
       table.push([
         r.id,
