@@ -6,6 +6,7 @@ import { GetOrderHandler } from './get-order/get-order.handler.js';
 import { PrismaService } from './infra/prisma.service.js';
 import { PrismaSagaStore } from './infra/prisma-saga.store.js';
 import { Backpressure } from './place-order/backpressure.js';
+import { IdempotencyKeyPurge } from './place-order/idempotency-key.purge.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
 import { ListSagasHandler } from './saga-admin/list-sagas.handler.js';
@@ -25,6 +26,7 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
     PlaceOrderHandler,
     GetOrderHandler,
     Backpressure,
+    IdempotencyKeyPurge,
     SagaRunner,
     RecordReplyHandler,
     SagaDeadlineTimer,

@@ -33,6 +33,13 @@ describe('loadConfig', () => {
       outboxRelayCompression: 'none',
       outboxRelayPollIntervalMs: 1000,
       outboxRetentionHours: 24,
+      outboxRelayMaxBatchBytes: 1_000_000,
+      outboxRelaySessionTimeoutMs: 10_000,
+      kafkaTopicRetentionHours: 168,
+      inboxRetentionHours: 336,
+      idempotencyKeyTtlHours: 24,
+      purgeIntervalMs: 60_000,
+      purgeBatchSize: 1000,
       consumerMaxAttempts: 5,
       consumerRetryBackoffMs: 200,
       metricsPort: undefined,
@@ -153,6 +160,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...required, HTTP_PORT: '0' }).httpPort).toBe(0);
   });
 
+  it('refuses an inbox retention shorter than the topic retention plus a segment, naming both variables', () => {
+    const attempt = () =>
+      loadConfig({ ...required, KAFKA_TOPIC_RETENTION_HOURS: '168', INBOX_RETENTION_HOURS: '168' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      /INBOX_RETENTION_HOURS: 168 is shorter than the replay horizon; expected at least KAFKA_TOPIC_RETENTION_HOURS \+ 24 = 192/,
+    );
+    expect(
+      loadConfig({ ...required, KAFKA_TOPIC_RETENTION_HOURS: '24', INBOX_RETENTION_HOURS: '48' })
+        .inboxRetentionHours,
+    ).toBe(48);
+  });
+
   it('accepts a postgres:// URL as well as postgresql://', () => {
     expect(loadConfig({ ...required, DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe(
       'postgres://u@h/db',
@@ -231,6 +251,13 @@ describe('ENV_VARIABLES', () => {
       ['OUTBOX_RELAY_COMPRESSION', false, 'none'],
       ['OUTBOX_RELAY_POLL_INTERVAL_MS', false, '1000'],
       ['OUTBOX_RETENTION_HOURS', false, '24'],
+      ['OUTBOX_RELAY_MAX_BATCH_BYTES', false, '1000000'],
+      ['OUTBOX_RELAY_SESSION_TIMEOUT_MS', false, '10000'],
+      ['KAFKA_TOPIC_RETENTION_HOURS', false, '168'],
+      ['INBOX_RETENTION_HOURS', false, '336'],
+      ['IDEMPOTENCY_KEY_TTL_HOURS', false, '24'],
+      ['PURGE_INTERVAL_MS', false, '60000'],
+      ['PURGE_BATCH_SIZE', false, '1000'],
       ['CONSUMER_MAX_ATTEMPTS', false, '5'],
       ['CONSUMER_RETRY_BACKOFF_MS', false, '200'],
       ['METRICS_PORT', false, undefined],

@@ -126,6 +126,46 @@ export const serviceEnv = z.object({
     expected: 'a positive integer (hours)',
     example: '24',
   }),
+  OUTBOX_RELAY_MAX_BATCH_BYTES: envVar(integer(1024).default(1_000_000), {
+    description:
+      "bytes per relay batch at most; the relay also stays below 95% of the broker's message.max.bytes, read at start, and parks a row larger than that",
+    expected: 'an integer of at least 1024 (bytes)',
+    example: '1000000',
+  }),
+  OUTBOX_RELAY_SESSION_TIMEOUT_MS: envVar(integer(1000).default(10_000), {
+    description:
+      'a relay leader whose database session is silent this long loses leadership (the server ends the session); a standby takes over within about this plus 1 s',
+    expected: 'an integer of at least 1000 (milliseconds)',
+    example: '10000',
+  }),
+  KAFKA_TOPIC_RETENTION_HOURS: envVar(integer(1).default(168), {
+    description:
+      'retention.ms of the topics the services create (segments roll at least daily, so a record stays at most this plus 24 h): the replay horizon',
+    expected: 'a positive integer (hours)',
+    example: '168',
+  }),
+  INBOX_RETENTION_HOURS: envVar(integer(1).default(336), {
+    description:
+      'inbox rows (processed message ids) older than this are deleted; must be at least KAFKA_TOPIC_RETENTION_HOURS + 24, so a message still on a topic is still de-duplicated',
+    expected: 'a positive integer (hours), at least KAFKA_TOPIC_RETENTION_HOURS + 24',
+    example: '336',
+  }),
+  IDEMPOTENCY_KEY_TTL_HOURS: envVar(integer(1).default(24), {
+    description:
+      '(order) an Idempotency-Key is honoured this long after its first use; after that a request with it is a new request, and the key row is deleted',
+    expected: 'a positive integer (hours)',
+    example: '24',
+  }),
+  PURGE_INTERVAL_MS: envVar(integer(1000).default(60_000), {
+    description: 'how often expired outbox, inbox and idempotency-key rows are purged',
+    expected: 'an integer of at least 1000 (milliseconds)',
+    example: '60000',
+  }),
+  PURGE_BATCH_SIZE: envVar(integer(1, 100_000).default(1000), {
+    description: 'rows deleted per purge statement (a purge runs statements until one is not full)',
+    expected: 'an integer 1-100000',
+    example: '1000',
+  }),
   CONSUMER_MAX_ATTEMPTS: envVar(integer(1).default(5), {
     description: 'handler attempts before a message goes to the dead-letter topic',
     expected: 'a positive integer',
@@ -270,8 +310,27 @@ export function loadConfig(
     throw new ConfigError([...ordered, ...others]);
   }
 
+  const crossProblems = crossVariableRules.flatMap((rule) => rule(result.data) ?? []);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
+
   return Object.fromEntries(Object.entries(result.data).map(([name, value]) => [camelCase(name), value]));
 }
+
+/** A rule between variables, checked once each variable is valid on its own: a problem line or nothing. */
+type CrossVariableRule = (values: Record<string, unknown>) => string | undefined;
+
+const crossVariableRules: CrossVariableRule[] = [
+  // A message can be redelivered for as long as it is on its topic: retention, plus up to one
+  // segment (24 h) because Kafka deletes whole segments. Its inbox row must outlive that, or the
+  // redelivery is applied a second time.
+  ({ INBOX_RETENTION_HOURS: inbox, KAFKA_TOPIC_RETENTION_HOURS: topic }) => {
+    if (typeof inbox !== 'number' || typeof topic !== 'number' || inbox >= topic + 24) return undefined;
+    return (
+      `INBOX_RETENTION_HOURS: ${inbox} is shorter than the replay horizon; expected at least ` +
+      `KAFKA_TOPIC_RETENTION_HOURS + 24 = ${topic + 24}, or a message still on a topic would be applied twice when redelivered`
+    );
+  },
+];
 
 /**
  * The documentation rows of a schema's variables, derived from the schemas themselves: a variable

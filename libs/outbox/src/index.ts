@@ -1,4 +1,16 @@
 export { Outbox, type OutgoingMessage } from './outbox.js';
 export { OutboxRelay, type RelayLogger, type RelayOptions } from './relay.js';
-export { compressionCodecs, createKafka, ensureTopics, type CompressionName } from './kafka.js';
+export {
+  DEFAULT_TOPIC_RETENTION_HOURS,
+  KAFKA_DEFAULT_MESSAGE_MAX_BYTES,
+  TOPIC_SEGMENT_HOURS,
+  brokerMessageMaxBytes,
+  compressionCodecs,
+  createKafka,
+  ensureTopics,
+  isPermanentKafkaError,
+  type CompressionName,
+  type TopicSettings,
+} from './kafka.js';
+export { purgeInBatches, type ExecuteSql, type PurgeSpec } from './purge.js';
 export type { SqlTx } from './sql-tx.js';

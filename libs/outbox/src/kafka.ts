@@ -1,5 +1,12 @@
 import { createLogger } from '@order-saga/telemetry';
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel,
+  type ConfigResourceTypes,
+  type KafkaConfig,
+  type logCreator,
+} from 'kafkajs';
 import pRetry from 'p-retry';
 
 /** Codecs the relay and the dead-letter producer can use without extra native packages. */
@@ -35,17 +42,52 @@ export function createKafka(options: { clientId: string; brokers: string[] } & P
   return new Kafka({ logLevel: logLevel.ERROR, logCreator: kafkaLogCreator(options.clientId), ...options });
 }
 
+/** Default topic retention: 7 days, Kafka's own default, written down instead of inherited. */
+export const DEFAULT_TOPIC_RETENTION_HOURS = 168;
+
+/**
+ * Longest a segment stays open. Kafka deletes whole segments only, once their NEWEST record is older
+ * than the retention, so a record can outlive `retention.ms` by up to one segment's lifetime. With
+ * the segment capped at a day, "still on the topic" means at most retention + 24 h: the horizon the
+ * inbox retention must cover (see `INBOX_RETENTION_HOURS`).
+ */
+export const TOPIC_SEGMENT_HOURS = 24;
+
+/** How topics are created by {@link ensureTopics}. */
+export interface TopicSettings {
+  /** Partitions of a new topic. Default 3. */
+  numPartitions?: number;
+  /**
+   * `retention.ms` of a new topic, in hours (default {@link DEFAULT_TOPIC_RETENTION_HOURS}). Set
+   * explicitly so the replay horizon is known to the consumers' inbox retention rather than being
+   * whatever the broker's `log.retention.hours` happens to be.
+   */
+  retentionHours?: number;
+}
+
 const ensured = new Set<string>();
 
 /**
  * Creates the topics that do not exist yet and waits until every partition has a leader. Topics are
- * created explicitly, with a known partition count, instead of relying on the broker's
+ * created explicitly, with a known partition count and retention, instead of relying on the broker's
  * auto-creation settings, which differ between the local broker and docker-compose. Right after a
- * creation the broker may still answer "does not host this topic-partition": retried.
+ * creation the broker may still answer "does not host this topic-partition": retried. Existing
+ * topics are left as they are.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions = 3): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  settings: number | TopicSettings = {},
+): Promise<void> {
+  const { numPartitions = 3, retentionHours = DEFAULT_TOPIC_RETENTION_HOURS } =
+    typeof settings === 'number' ? { numPartitions: settings } : settings;
   const missing = topics.filter((t) => !ensured.has(t));
   if (missing.length === 0) return;
+  const retentionMs = retentionHours * 3_600_000;
+  const configEntries = [
+    { name: 'retention.ms', value: String(retentionMs) },
+    { name: 'segment.ms', value: String(Math.min(retentionMs, TOPIC_SEGMENT_HOURS * 3_600_000)) },
+  ];
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -56,7 +98,7 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
         if (toCreate.length > 0) {
           await admin
             .createTopics({
-              topics: toCreate.map((topic) => ({ topic, numPartitions })),
+              topics: toCreate.map((topic) => ({ topic, numPartitions, configEntries })),
               waitForLeaders: false,
             })
             .catch((error: unknown) => {
@@ -77,4 +119,63 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The broker's default `message.max.bytes` (1 MiB + 12 bytes of batch overhead). */
+export const KAFKA_DEFAULT_MESSAGE_MAX_BYTES = 1_048_588;
+
+/**
+ * Reads `message.max.bytes` from one broker of the cluster: the largest record batch it accepts.
+ * Returns `undefined` when the broker does not answer (e.g. no DescribeConfigs permission); the
+ * caller then falls back to its setting.
+ */
+export async function brokerMessageMaxBytes(kafka: Kafka): Promise<number | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const { brokers } = await admin.describeCluster();
+    const broker = brokers[0];
+    if (!broker) return undefined;
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      // ConfigResourceTypes.BROKER: kafkajs's enum is not importable by name from ES modules.
+      resources: [
+        { type: 4 as ConfigResourceTypes, name: String(broker.nodeId), configNames: ['message.max.bytes'] },
+      ],
+    });
+    const value = resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes')?.configValue;
+    const bytes = Number(value);
+    return Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+// Errors by which the broker refuses the records themselves: sending the same records again can
+// never succeed. Other non-retriable errors (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID)
+// are about the producer's state, not the records: a new producer sends the same records fine.
+const RECORD_REFUSALS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+]);
+
+/**
+ * Whether the broker refused the produced records for good, so that retrying them can never
+ * succeed: too large, invalid, not authorised for the topic, ... Everything else counts as
+ * retriable: connection loss, leader moves, timeouts, "retries exhausted" on any of those (kafkajs
+ * wraps them in a non-retriable error whose cause is the retriable one, so the root cause decides,
+ * not the wrapper), and errors of the producer's own state, which a new producer clears.
+ */
+export function isPermanentKafkaError(error: unknown): boolean {
+  let root = error as { cause?: unknown; type?: string; name?: string } | undefined;
+  while (root?.cause && root.cause !== root) root = root.cause as typeof root;
+  return root?.name === 'KafkaJSProtocolError' && RECORD_REFUSALS.has(root.type ?? '');
 }

@@ -2,5 +2,6 @@ export { ServicePlatformModule, type ServicePlatformOptions } from './messaging.
 export { runService } from './run-service.js';
 export { HealthRegistry } from './health.js';
 export { OutboxRelayService } from './outbox-relay.service.js';
+export { RetentionPurgeService, type PurgeJob } from './retention-purge.service.js';
 export { CONFIG, PRISMA, type PrismaLike, type ServiceConfig } from './tokens.js';
 export { AdminAccessRefused, AdminTokenGuard, type AdminProblem } from './admin-token.guard.js';

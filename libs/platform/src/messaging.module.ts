@@ -5,6 +5,7 @@ import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
 import { HealthController, HealthRegistry } from './health.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
+import { RetentionPurgeService } from './retention-purge.service.js';
 import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 
 export interface ServicePlatformOptions {
@@ -20,7 +21,7 @@ export interface ServicePlatformOptions {
 /**
  * Everything a service needs around its domain code, in one import: validated configuration,
  * JSON logs with trace and correlation ids, the outbox (enqueue + relay), the inbox transport for
- * its message handlers, and `/health`.
+ * its message handlers, the purge of expired rows, and `/health`.
  */
 @Global()
 @Module({})
@@ -44,6 +45,7 @@ export class ServicePlatformModule {
         { provide: PRISMA, useExisting: prismaClass },
         { provide: Outbox, useValue: new Outbox({ topicPrefix: config.kafkaTopicPrefix }) },
         OutboxRelayService,
+        RetentionPurgeService,
         HealthRegistry,
         {
           provide: KafkaInboxTransport,
@@ -62,7 +64,15 @@ export class ServicePlatformModule {
             }),
         },
       ],
-      exports: [CONFIG, PRISMA, Outbox, HealthRegistry, KafkaInboxTransport, prismaClass],
+      exports: [
+        CONFIG,
+        PRISMA,
+        Outbox,
+        HealthRegistry,
+        KafkaInboxTransport,
+        RetentionPurgeService,
+        prismaClass,
+      ],
     };
   }
 }

@@ -27,7 +27,12 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       batchSize: config.outboxRelayBatchSize,
       compression: config.outboxRelayCompression,
       pollIntervalMs: config.outboxRelayPollIntervalMs,
+      maxBatchBytes: config.outboxRelayMaxBatchBytes,
+      leaderSessionTimeoutMs: config.outboxRelaySessionTimeoutMs,
       retentionHours: config.outboxRetentionHours,
+      purgeIntervalMs: config.purgeIntervalMs,
+      purgeBatchSize: config.purgeBatchSize,
+      topicRetentionHours: config.kafkaTopicRetentionHours,
       logger: { info: log('log'), warn: log('warn'), error: log('error') },
     });
   }

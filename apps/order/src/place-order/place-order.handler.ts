@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CONFIG, type ServiceConfig } from '@order-saga/platform';
 import { currentMessageContext, runWithMessageContext } from '@order-saga/telemetry';
 import { v7 as uuidv7 } from 'uuid';
 import { Prisma } from '../generated/prisma/client.js';
@@ -39,6 +40,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
     private readonly prisma: PrismaService,
     private readonly sagas: PrismaSagaStore,
     @Inject(SAGA_POLICY) private readonly policy: SagaPolicy,
+    @Inject(CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   async execute(command: PlaceOrder): Promise<PlaceOrderOutcome> {
@@ -62,11 +64,14 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
           const response = acceptedResponse(orderId);
           // The key row comes first. A twin request with the same key blocks on this row's
           // unique index until we commit, then finds our answer; if we roll back (an unknown
-          // sku), the twin's insert goes through and it proceeds as if it were first.
+          // sku), the twin's insert goes through and it proceeds as if it were first. A key
+          // older than IDEMPOTENCY_KEY_TTL_HOURS is taken over: the request is a new one.
           const claimed = await tx.$queryRaw<unknown[]>`
             INSERT INTO idempotency_key (key, request_hash, order_id, response)
             VALUES (${idempotencyKey}, ${hash}, ${orderId}::uuid, ${JSON.stringify(response)}::jsonb)
-            ON CONFLICT (key) DO NOTHING
+            ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
+              order_id = EXCLUDED.order_id, response = EXCLUDED.response, created_at = now()
+              WHERE idempotency_key.created_at < now() - make_interval(hours => ${this.config.idempotencyKeyTtlHours}::int)
             RETURNING key`;
           if (claimed.length === 0) return replay(idempotencyKey, hash, tx);
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
+import { ENV_VARIABLES } from '@order-saga/config';
+import { wireHeaders } from '@order-saga/contracts';
 import { createKafka } from '@order-saga/outbox';
 import {
   readDeadLetters,
@@ -12,7 +14,15 @@ import {
 const program = new Command('dlt')
   .description('List, inspect and replay dead-lettered messages.')
   .addOption(new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default('127.0.0.1:9092'))
-  .addOption(new Option('--prefix <prefix>', 'topic prefix').env('KAFKA_TOPIC_PREFIX').default(''));
+  .addOption(new Option('--prefix <prefix>', 'topic prefix').env('KAFKA_TOPIC_PREFIX').default(''))
+  .addOption(
+    new Option(
+      '--inbox-retention-hours <hours>',
+      "the consumers' inbox retention: replay refuses older messages",
+    )
+      .env('INBOX_RETENTION_HOURS')
+      .default(ENV_VARIABLES.find((v) => v.name === 'INBOX_RETENTION_HOURS')?.default ?? '336'),
+  );
 
 const filters = (cmd: Command) =>
   cmd
@@ -100,8 +110,9 @@ filters(
         'replay needs --position, --message-id, or --all (with optional --type/--aggregate filters)',
       );
     }
-    const { brokers } = program.opts<{ brokers: string }>();
+    const { brokers, inboxRetentionHours } = program.opts<{ brokers: string; inboxRetentionHours: string }>();
     const records = await collect(options);
+    refuseBeyondReplayHorizon(records, Number(inboxRetentionHours));
     const replayed = await replayDeadLetters(
       createKafka({ clientId: 'dlt-cli', brokers: brokers.split(',') }),
       records,
@@ -112,5 +123,33 @@ filters(
       );
     console.log(`${replayed} message(s) replayed`);
   });
+
+/**
+ * A consumer de-duplicates by the inbox row it wrote when it applied a message, and inbox rows are
+ * deleted after `INBOX_RETENTION_HOURS`. A copy of an older message may have been applied and its
+ * row purged since: replayed, it would be applied again. Refuse, before anything is sent.
+ */
+function refuseBeyondReplayHorizon(records: readonly DeadLetterRecord[], retentionHours: number): void {
+  if (!Number.isFinite(retentionHours) || retentionHours <= 0)
+    program.error(`--inbox-retention-hours must be a positive number of hours, got ${retentionHours}`);
+  const horizon = Date.now() - retentionHours * 3_600_000;
+  // When the message was created (its first chance of being applied), else its first failure.
+  const bornAt = (r: DeadLetterRecord) => Date.parse(r.headers[wireHeaders.occurredAt] ?? r.firstFailureAt);
+  const tooOld = records.filter((r) => !(bornAt(r) >= horizon));
+  if (tooOld.length === 0) return;
+  const lines = tooOld.map(
+    (r) =>
+      `  ${r.type ?? '?'} ${r.messageId ?? ''} at ${r.dltTopic} ${r.partition}:${r.offset}, created ${r.headers[wireHeaders.occurredAt] ?? r.firstFailureAt ?? 'at an unknown time'}`,
+  );
+  program.error(
+    [
+      `refused: ${tooOld.length} of ${records.length} message(s) are older than the inbox retention (INBOX_RETENTION_HOURS=${retentionHours} h), so nothing was replayed.`,
+      'Their inbox rows may have been purged: a message that was already applied would be applied again.',
+      ...lines,
+      'Replay only newer messages (--message-id, --position), or resolve these by hand.',
+    ].join('\n'),
+    { exitCode: 3 },
+  );
+}
 
 await program.parseAsync();
