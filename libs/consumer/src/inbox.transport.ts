@@ -75,6 +75,12 @@ export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
   partitionsConsumedConcurrently?: number;
   topicPartitions?: number;
   /**
+   * `retention.ms` (hours) of the topics this transport creates, dead-letter topics included: the
+   * same setting the relay uses (`KAFKA_TOPIC_RETENTION_HOURS`), so the inbox retention that covers
+   * it covers every topic. Default: `ensureTopics`' default.
+   */
+  topicRetentionHours?: number;
+  /**
    * How long the broker waits for a silent member before giving its partitions to another one.
    * Shorter than kafkajs' 30 s so a crashed consumer's partitions resume sooner. Default 10 s.
    */
@@ -205,7 +211,10 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     this.keysByTopic = this.topicKeys();
     const topics = [...this.keysByTopic.keys()];
     if (topics.length === 0) throw new Error(`consumer ${consumerName} has no @EventPattern handlers`);
-    await ensureTopics(kafka, [...topics, ...topics.map(deadLetterTopic)], this.options.topicPartitions);
+    await ensureTopics(kafka, [...topics, ...topics.map(deadLetterTopic)], {
+      numPartitions: this.options.topicPartitions,
+      retentionHours: this.options.topicRetentionHours,
+    });
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();

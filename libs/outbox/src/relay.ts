@@ -243,8 +243,9 @@ export class OutboxRelay {
       this.wake?.();
     });
     await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-    // A plan made while the table was empty keeps scanning it sequentially as it grows.
-    await client.query('ANALYZE outbox');
+    // A plan made while the table was empty keeps scanning it sequentially as it grows, so the
+    // table must have statistics: provisioning ANALYZEs it as the migrator (the runtime role this
+    // session runs as may not, on PostgreSQL 15), and autovacuum keeps them current afterwards.
 
     const brokerLimit = (await brokerMessageMaxBytes(this.options.kafka)) ?? KAFKA_DEFAULT_MESSAGE_MAX_BYTES;
     this.maxBatchBytes = Math.min(this.options.maxBatchBytes ?? 1_000_000, Math.floor(brokerLimit * 0.95));

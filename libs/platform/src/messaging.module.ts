@@ -55,6 +55,7 @@ export class ServicePlatformModule {
               consumerName: cfg.serviceName,
               kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
               topicPrefix: cfg.kafkaTopicPrefix,
+              topicRetentionHours: cfg.kafkaTopicRetentionHours,
               // The transport chooses the timeout and checks it against the session timeout.
               transactionTimeoutMs: options.transactionTimeoutMs,
               transaction: (work, { timeoutMs }) =>
