@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parser } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,43 +70,26 @@ function promtool(...args) {
   }
 }
 
-// The metric names a PromQL expression reads: identifiers that are not functions (followed by
-// `(`), aggregation keywords, label names (inside `{}` or `by (...)`), durations or strings.
-// Histogram series (_bucket, _sum, _count) count as their histogram.
-function metricNames(expr) {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const keywords = new Set([
-    'by',
-    'without',
-    'on',
-    'ignoring',
-    'bool',
-    'and',
-    'or',
-    'unless',
-    'offset',
-    'inf',
-    'nan',
-  ]);
+// The metric names a PromQL expression reads, from Prometheus's own PromQL grammar: the
+// identifier of every vector selector. Histogram series (_bucket, _sum, _count) count as their
+// histogram. A syntax error is a problem of its own.
+function metricNames(where, expr) {
   const names = [];
-  for (const match of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const after = stripped.slice(match.index + match[0].length).trimStart();
-    if (after.startsWith('(') || keywords.has(match[0].toLowerCase())) continue;
-    names.push(
-      match[0].replace(/_(bucket|sum|count)$/, (suffix, _s, _i, whole) =>
-        catalog.has(whole.slice(0, -suffix.length)) ? '' : suffix,
-      ),
-    );
-  }
+  parser.parse(expr).iterate({
+    enter(node) {
+      if (node.type.isError) problems.push(`${where}: PromQL syntax error at ${node.from} in ${expr}`);
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') {
+        const name = expr.slice(node.from, node.to);
+        const histogram = name.replace(/_(bucket|sum|count)$/, '');
+        names.push(catalog.has(histogram) ? histogram : name);
+      }
+    },
+  });
   return names;
 }
 
 function checkNames(where, expr) {
-  for (const name of metricNames(expr)) {
+  for (const name of metricNames(where, expr)) {
     if (!catalog.has(name))
       problems.push(`${where} reads ${name}, which observability/metrics.yml does not list`);
   }

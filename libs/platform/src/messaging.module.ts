@@ -3,7 +3,8 @@ import { ConfigError, loadConfig, type ServiceConfig } from '@order-saga/config'
 import { KafkaInboxTransport } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
-import { HealthController, HealthRegistry } from './health.js';
+import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
+import { MetricsController } from './metrics.controller.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
 import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 
@@ -28,7 +29,7 @@ export class ServicePlatformModule {
     return {
       module: ServicePlatformModule,
       imports: [LoggingModule.forRoot({ service: config.serviceName, level: config.logLevel })],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: CONFIG, useValue: config },
         prismaClass,
@@ -36,6 +37,7 @@ export class ServicePlatformModule {
         { provide: Outbox, useValue: new Outbox({ topicPrefix: config.kafkaTopicPrefix }) },
         OutboxRelayService,
         HealthRegistry,
+        ReadinessChecks,
         {
           provide: KafkaInboxTransport,
           inject: [CONFIG, PRISMA],

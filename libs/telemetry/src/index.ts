@@ -6,7 +6,7 @@ export {
   createLogger,
   type LoggerOptions,
 } from './logger.js';
-export { meter } from './metrics.js';
+export { meter, serveMetrics } from './metrics.js';
 export {
   shutdownTelemetry,
   startTelemetry,
