@@ -3,3 +3,9 @@ export { runService } from './run-service.js';
 export { HealthRegistry } from './health.js';
 export { OutboxRelayService } from './outbox-relay.service.js';
 export { CONFIG, PRISMA, type PrismaLike, type ServiceConfig } from './tokens.js';
+export {
+  BrokerMonitor,
+  type BrokerMonitorOptions,
+  type BrokerSnapshot,
+  type PartitionLag,
+} from './broker-monitor/broker-monitor.js';

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type ServiceConfig } from '@order-saga/config'
 import { KafkaInboxTransport } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
+import { BrokerMonitorService } from './broker-monitor/broker-monitor.service.js';
 import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
 import { MetricsController } from './metrics.controller.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
@@ -11,6 +12,11 @@ import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 export interface ServicePlatformOptions {
   /** The service's Prisma client class (an `@Injectable()` provider of the app). */
   prisma: (Provider & { provide?: unknown }) | (new (...args: never[]) => PrismaLike);
+  /**
+   * Computes the cluster's consumer lag, retention headroom and skew from the broker. One service
+   * per system does it (the order service).
+   */
+  brokerMonitor?: boolean;
   /** Longest a handler transaction may stay open. */
   transactionTimeoutMs?: number;
 }
@@ -38,6 +44,7 @@ export class ServicePlatformModule {
         OutboxRelayService,
         HealthRegistry,
         ReadinessChecks,
+        ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,
           inject: [CONFIG, PRISMA],

@@ -12,6 +12,8 @@ export interface BrokerMonitorOptions {
   /** The window `topic_partition_skew_ratio` counts messages over. Default 5 min. */
   skewWindowMs?: number;
   onError?: (error: unknown) => void;
+  /** Called after every sweep that succeeded. */
+  onSweep?: (snapshot: BrokerSnapshot) => void;
 }
 
 /** A consumer group's position on one partition, as the broker has it. */
@@ -92,7 +94,7 @@ export class BrokerMonitor {
     const interval = this.options.intervalMs ?? 5_000;
     const tick = () => {
       this.sweeping = this.sweep()
-        .then(() => undefined)
+        .then((snapshot) => this.options.onSweep?.(snapshot))
         .catch((error) => this.options.onError?.(error))
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, interval).unref();
