@@ -6,6 +6,7 @@ import { LoggingModule } from '@order-saga/telemetry';
 import { BrokerMonitorService } from './broker-monitor/broker-monitor.service.js';
 import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
 import { MetricsController } from './metrics.controller.js';
+import { OutboxMetrics } from './outbox-metrics.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
 import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 
@@ -44,6 +45,7 @@ export class ServicePlatformModule {
         OutboxRelayService,
         HealthRegistry,
         ReadinessChecks,
+        OutboxMetrics,
         ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,
