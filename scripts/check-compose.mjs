@@ -16,7 +16,7 @@ const shown = relative(process.cwd(), composePath) || composePath;
 const problems = [];
 
 // Infrastructure and one-shot jobs; every other service runs an app from apps/.
-const NOT_APPS = new Set(['kafka', 'postgres', 'migrate']);
+const NOT_APPS = new Set(['kafka', 'postgres', 'migrate', 'jaeger', 'prometheus', 'grafana', 'kafka-ui']);
 
 const compose = parse(readFileSync(composePath, 'utf8'), { merge: true });
 const services = compose?.services ?? {};

@@ -19,7 +19,10 @@ import { SagaRunner } from './saga/saga-runner.js';
 import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
 
 @Module({
-  imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
+  imports: [
+    ServicePlatformModule.forRoot({ prisma: PrismaService, brokerMonitor: true }),
+    CqrsModule.forRoot(),
+  ],
   controllers: [SagaListener, PlaceOrderController, GetOrderController, SagaAdminController],
   providers: [
     PrismaSagaStore,

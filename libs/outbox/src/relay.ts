@@ -159,6 +159,11 @@ export class OutboxRelay {
     return this.leader;
   }
 
+  /** Whether the relay loop is running (as leader or standby) and not stopping. */
+  get isRunning(): boolean {
+    return this.running !== undefined && !this.stopping;
+  }
+
   /** Rows this instance has published since it started. */
   get publishedCount(): number {
     return this.published;

@@ -3,7 +3,10 @@ import { ConfigError, loadConfig, type ServiceConfig } from '@order-saga/config'
 import { KafkaInboxTransport } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
-import { HealthController, HealthRegistry } from './health.js';
+import { BrokerMonitorService } from './broker-monitor/broker-monitor.service.js';
+import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
+import { MetricsController } from './metrics.controller.js';
+import { OutboxMetrics } from './outbox-metrics.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
 import { RetentionPurgeService } from './retention-purge.service.js';
 import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
@@ -11,6 +14,11 @@ import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 export interface ServicePlatformOptions {
   /** The service's Prisma client class (an `@Injectable()` provider of the app). */
   prisma: (Provider & { provide?: unknown }) | (new (...args: never[]) => PrismaLike);
+  /**
+   * Computes the cluster's consumer lag, retention headroom and skew from the broker. One service
+   * per system does it (the order service).
+   */
+  brokerMonitor?: boolean;
   /**
    * Longest a handler transaction may stay open (the consumer's default, 8 s, when not set). The
    * consumer refuses one that is not shorter than its session timeout (10 s).
@@ -38,7 +46,7 @@ export class ServicePlatformModule {
           format: config.logFormat,
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: CONFIG, useValue: config },
         prismaClass,
@@ -47,6 +55,9 @@ export class ServicePlatformModule {
         OutboxRelayService,
         RetentionPurgeService,
         HealthRegistry,
+        ReadinessChecks,
+        OutboxMetrics,
+        ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,
           inject: [CONFIG, PRISMA],

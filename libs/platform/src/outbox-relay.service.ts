@@ -41,6 +41,11 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     return this.relay.isLeader;
   }
 
+  /** Whether the relay loop runs (as leader or standby): readiness depends on it. */
+  get isRunning(): boolean {
+    return this.relay.isRunning;
+  }
+
   get published(): number {
     return this.relay.publishedCount;
   }

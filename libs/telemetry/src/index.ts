@@ -8,7 +8,7 @@ export {
   type LogFormat,
   type LoggerOptions,
 } from './logger.js';
-export { meter } from './metrics.js';
+export { meter, serveMetrics } from './metrics.js';
 export {
   shutdownTelemetry,
   startTelemetry,

@@ -1,56 +1,47 @@
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { parsePrometheusText } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { meter, metricReadersFromEnv } from './metrics.js';
+import { meter, prometheusReaderFromEnv, serveMetrics } from './metrics.js';
 import { shutdownTelemetry, startTelemetry } from './sdk.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-// The exporter's server starts listening a moment after the SDK starts.
-async function scrape(url: string, deadline = Date.now() + 5_000): Promise<string> {
-  try {
-    return await (await fetch(url)).text();
-  } catch (error) {
-    if (Date.now() > deadline) throw error;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    return scrape(url, deadline);
-  }
-}
-
 describe('metrics', () => {
-  let port: number;
+  let server: Server;
+  let url: string;
 
   beforeAll(async () => {
-    port = await freePort();
-    startTelemetry({ env: { METRICS_PORT: String(port), SERVICE_NAME: 'order' } });
+    startTelemetry({ env: { SERVICE_NAME: 'order' } });
+    // What a service's HTTP side does for GET /metrics: no port of its own.
+    server = createServer((req, res) => serveMetrics(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
   });
 
-  afterAll(() => shutdownTelemetry());
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await shutdownTelemetry();
+  });
 
-  it('exposes counters on /metrics at METRICS_PORT for Prometheus to scrape', async () => {
+  it('serves counters in the Prometheus text format through the service own HTTP handler', async () => {
     const failures = meter('order-saga').createCounter('saga_compensation_failed_total', {
       description: 'compensations that failed',
     });
     failures.add(1, { step: 'release_stock' });
     failures.add(1, { step: 'release_stock' });
 
-    const text = await scrape(`http://127.0.0.1:${port}/metrics`);
-    expect(text).toMatch(/^saga_compensation_failed_total\{.*step="release_stock".*\} 2/m);
+    const response = await fetch(url);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const families = parsePrometheusText(await response.text());
+    const counter = families.find((f) => f.name === 'saga_compensation_failed_total');
+    expect(counter?.type).toBe('COUNTER');
+    expect(counter?.metrics).toEqual([
+      expect.objectContaining({ labels: expect.objectContaining({ step: 'release_stock' }), value: '2' }),
+    ]);
   });
 });
 
-describe('metricReadersFromEnv', () => {
-  it('adds no reader without METRICS_PORT, so nothing is pushed to an absent collector', () => {
-    expect(metricReadersFromEnv({})).toEqual([]);
-  });
-
+describe('prometheusReaderFromEnv', () => {
   it('refuses a METRICS_PORT that is not a port', () => {
-    expect(() => metricReadersFromEnv({ METRICS_PORT: 'nine' })).toThrow(
+    expect(() => prometheusReaderFromEnv({ METRICS_PORT: 'nine' })).toThrow(
       /METRICS_PORT: invalid \(got "nine"\)/,
     );
   });

@@ -5,7 +5,7 @@ import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/expo
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { metricReadersFromEnv } from './metrics.js';
+import { prometheusReaderFromEnv, usePrometheusReader } from './metrics.js';
 
 /** A span exporter, as the SDK's `traceExporter` option takes it. */
 export type SpanExporter = NodeSDKConfiguration['traceExporter'];
@@ -68,8 +68,8 @@ const holder = globalThis as { [STATE]?: State };
 /**
  * Starts the OpenTelemetry SDK once per process: service name from `OTEL_SERVICE_NAME` or
  * `SERVICE_NAME`, W3C trace-context propagation, http and pg instrumentations, a batch span
- * processor to the OTLP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, Prometheus on
- * `METRICS_PORT`. Later calls are no-ops. Applications do not call this: they start with
+ * processor to the OTLP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, a Prometheus reader
+ * served on the service's HTTP port (`/metrics`, see `serveMetrics`). Later calls are no-ops. Applications do not call this: they start with
  * `node --import @order-saga/telemetry/register`.
  */
 export function startTelemetry(options: TelemetryOptions = {}): void {
@@ -77,6 +77,7 @@ export function startTelemetry(options: TelemetryOptions = {}): void {
   const env = options.env ?? process.env;
   const exporter = traceExporterFromEnv(env);
   const serviceName = env['OTEL_SERVICE_NAME'] || env['SERVICE_NAME'];
+  const prometheus = prometheusReaderFromEnv(env);
 
   const config: Partial<NodeSDKConfiguration> = {
     textMapPropagator: new W3CTraceContextPropagator(),
@@ -84,7 +85,7 @@ export function startTelemetry(options: TelemetryOptions = {}): void {
       new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe }),
       new PgInstrumentation(),
     ],
-    metricReaders: metricReadersFromEnv(env),
+    metricReaders: [prometheus],
     // Without this the SDK sets up an OTLP log exporter by default; our logs go to stdout.
     logRecordProcessors: [],
   };
@@ -96,6 +97,7 @@ export function startTelemetry(options: TelemetryOptions = {}): void {
 
   const sdk = new NodeSDK(config);
   sdk.start();
+  usePrometheusReader(prometheus);
   holder[STATE] = { sdk };
 }
 
