@@ -102,9 +102,6 @@ const HEADER_OVERHEAD = 8;
 const parkedTotal = meter('@order-saga/outbox').createCounter('outbox_rows_parked_total', {
   description: 'outbox rows the relay parked because the broker can never accept them',
 });
-const parkedGauge = meter('@order-saga/outbox').createGauge('outbox_parked_rows', {
-  description: 'outbox rows currently parked (checked by the leader at each purge)',
-});
 
 /**
  * Publishes committed outbox rows to Kafka, in `seq` order, and marks them published.
@@ -309,10 +306,6 @@ export class OutboxRelay {
           },
         );
         if (deleted) this.log.info({ deleted, retentionHours: hours }, 'purged published outbox rows');
-        const { rows } = await client.query<{ n: string }>(
-          'SELECT count(*) AS n FROM outbox WHERE parked_at IS NOT NULL AND published_at IS NULL',
-        );
-        parkedGauge.record(Number(rows[0]?.n ?? 0));
       } catch (error) {
         if (signal.aborted) return;
         this.log.warn({ err: error }, 'outbox purge failed; retrying at the next interval');

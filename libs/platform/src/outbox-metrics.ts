@@ -28,17 +28,25 @@ export class OutboxMetrics implements OnModuleInit, OnModuleDestroy {
       description: 'Age of the oldest unpublished outbox row (0 when none)',
       unit: 's',
     });
+    const parked = this.meter.createObservableGauge('outbox_parked_rows', {
+      description: 'Outbox rows parked because the broker can never accept them (pnpm outbox parked)',
+    });
     const leader = this.meter.createObservableGauge('outbox_relay_leader', {
       description: "1 when this replica's relay holds the outbox leadership, else 0",
     });
-    this.gauges = [unpublished, oldest, leader];
+    this.gauges = [unpublished, oldest, parked, leader];
     this.callback = async (result) => {
       result.observe(leader, this.relay.isLeader ? 1 : 0);
-      const rows = await this.prisma.$queryRawUnsafe<{ n: bigint; age: number | null }[]>(
-        `SELECT count(*) AS n, extract(epoch FROM now() - min(occurred_at))::float8 AS age
+      // Parked rows are counted apart: they wait for a person, not for the relay, and would
+      // otherwise hold the oldest-age figure up for as long as they stay parked.
+      const rows = await this.prisma.$queryRawUnsafe<{ n: bigint; parked: bigint; age: number | null }[]>(
+        `SELECT count(*) FILTER (WHERE parked_at IS NULL) AS n,
+                count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
+                extract(epoch FROM now() - min(occurred_at) FILTER (WHERE parked_at IS NULL))::float8 AS age
            FROM outbox WHERE published_at IS NULL`,
       );
       result.observe(unpublished, Number(rows[0]?.n ?? 0));
+      result.observe(parked, Number(rows[0]?.parked ?? 0));
       result.observe(oldest, Math.max(0, rows[0]?.age ?? 0));
     };
     this.meter.addBatchObservableCallback(this.callback, this.gauges);
