@@ -7,7 +7,7 @@ import {
   withClient,
   withDatabase,
 } from './postgres.js';
-import { type PrismaSchemaLocation, serviceSchema } from './workspace.js';
+import { type PrismaSchemaLocation, databaseName, serviceSchema } from './workspace.js';
 
 /** A service database to prepare: its name (also its role's) and the schema it is migrated with. */
 export interface ServiceDatabase extends PrismaSchemaLocation {
@@ -40,7 +40,7 @@ export async function prepareServiceDatabases(
   options: PrepareServiceDatabasesOptions,
 ): Promise<Record<string, string>> {
   const services = options.services.map((s) =>
-    typeof s === 'string' ? { name: s, ...serviceSchema(s) } : s,
+    typeof s === 'string' ? { name: databaseName(s), ...serviceSchema(s) } : s,
   );
   for (const { name } of services) assertPlainIdentifier('service name', name);
 
