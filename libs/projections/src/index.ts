@@ -38,3 +38,4 @@ export {
 export { rebuild, type RebuildOptions, type RebuildResult } from './rebuild.js';
 export { ProjectionRunner, projectionGroupId, type ProjectionRunnerOptions, type RunnerEvents } from './runner.js';
 export { LiveProjection, type LiveProjectionOptions, type ProjectionLog, type ProjectionStatus } from './live.js';
+export { exportSlice, importSlice, type ExportOptions, type ImportOptions, type SliceMeta, type SliceRecord } from './slice.js';

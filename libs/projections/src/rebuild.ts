@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { topicName } from '@order-saga/contracts';
+import { ensureTopics } from '@order-saga/outbox';
 import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
 import {
@@ -11,7 +13,7 @@ import {
   switchLive,
 } from './catalogue.js';
 import { RetentionGapError, generationPosition, retentionGaps, type GenerationPosition } from './position.js';
-import { generationTable, type AnyProjection } from './projection.js';
+import { generationTable, topicKeysOf, type AnyProjection } from './projection.js';
 import { ProjectionRunner, projectionGroupId, type RunnerEvents } from './runner.js';
 
 export interface RebuildOptions {
@@ -38,6 +40,8 @@ export interface RebuildOptions {
    * `evolve` ignores a message it has already seen (the copy holds messages past the rewind).
    */
   replayFrom?: (topic: string, partition: number) => bigint;
+  /** Caps the rebuild's apply rate (events/s); unset: as fast as it goes. */
+  maxEventsPerSecond?: number;
 }
 
 export interface RebuildResult {
@@ -67,6 +71,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   await admin.connect();
   let runner: ProjectionRunner | undefined;
   try {
+    // A fresh system may not have created every topic yet; offsets can only be read from topics.
+    await ensureTopics(kafka, topicKeysOf(projection).map((key) => topicName(key, prefix)));
     const building = (await generations(pool, projection.name)).find((g) => g.state === 'building');
     let generation: number;
     if (building) {
@@ -92,6 +98,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
       topicPrefix: prefix,
       // A group of its own per run: positions live in the database, and a run restarted after a
       // crash must not wait for the dead run's session to time out.
+      maxEventsPerSecond: options.maxEventsPerSecond,
       groupId: `${projectionGroupId(projection.name, generation, prefix)}.rebuild-${randomBytes(3).toString('hex')}`,
       events: {
         ...options.events,

@@ -24,6 +24,8 @@ export interface ProjectionRunnerOptions {
   maxBatch?: number;
   /** Defaults to {@link projectionGroupId}; members of one group share the partitions. */
   groupId?: string;
+  /** Caps the apply rate, so that a rebuild does not starve the live system of database time. */
+  maxEventsPerSecond?: number;
   events?: RunnerEvents;
 }
 
@@ -101,12 +103,14 @@ export class ProjectionRunner {
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const { pool, projection, generation } = this.options;
-    const maxBatch = this.options.maxBatch ?? 2000;
+    const rate = this.options.maxEventsPerSecond;
+    const maxBatch = Math.min(this.options.maxBatch ?? 2000, rate ? Math.max(1, Math.ceil(rate / 10)) : Infinity);
     const topicKey = this.topicKeys.get(batch.topic)!;
     const reads = new Set<string>(projection.reads);
     for (let start = 0; start < batch.messages.length; start += maxBatch) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + maxBatch);
+      const began = Date.now();
       const records = chunk.map((m) => this.record(batch.topic, topicKey, batch.partition, m, reads));
       const last = chunk[chunk.length - 1]!;
       const result = await applyBatch(
@@ -120,6 +124,10 @@ export class ProjectionRunner {
       );
       resolveOffset(last.offset);
       this.options.events?.applied?.(batch.topic, batch.partition, result.next, result.applied);
+      if (rate) {
+        const wait = (chunk.length * 1000) / rate - (Date.now() - began);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       await heartbeat();
     }
   }

@@ -90,8 +90,9 @@ program
   .description('build a new generation from the earliest offset, switch readers to it when caught up; resumes an interrupted one')
   .argument('<name>', 'projection name, e.g. order-summary')
   .option('--switch-at-lag <n>', 'switch once at most this many messages remain', '0')
-  .action(async (name: string, cmd: { switchAtLag: string }) => {
-    await run(find(name), { switchAtLag: Number(cmd.switchAtLag) });
+  .option('--rate <events/s>', 'cap the apply rate, to spare the database the live side uses')
+  .action(async (name: string, cmd: { switchAtLag: string; rate?: string }) => {
+    await run(find(name), { switchAtLag: Number(cmd.switchAtLag), rate: cmd.rate ? Number(cmd.rate) : undefined });
   });
 
 program
@@ -128,7 +129,7 @@ program
 
 async function run(
   projection: AnyProjection,
-  extra: { switchAtLag: number; replayFrom?: (topic: string, partition: number) => bigint },
+  extra: { switchAtLag: number; rate?: number; replayFrom?: (topic: string, partition: number) => bigint },
 ): Promise<void> {
   const { opts, pool, kafka } = context();
   const progress = opts.json ? null : new ProgressView();
@@ -144,6 +145,7 @@ async function run(
       topicPrefix: opts.prefix,
       switchAtLag: extra.switchAtLag,
       replayFrom: extra.replayFrom,
+      maxEventsPerSecond: extra.rate,
       signal: abort.signal,
       onStart: (generation, resumed) =>
         opts.json
