@@ -1,7 +1,10 @@
 import { topicName } from '@order-saga/contracts';
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import type pg from 'pg';
 import { checkpoints } from './catalogue.js';
+
+// kafkajs is CommonJS: its enums are reachable from the default export only under Node's ESM.
+const { ConfigResourceTypes } = kafkajs;
 import { topicKeysOf, type AnyProjection } from './projection.js';
 
 /** One partition of a generation against the topic's retained range. */

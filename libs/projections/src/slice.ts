@@ -110,8 +110,10 @@ export async function exportSlice(options: ExportOptions): Promise<{ records: nu
             const k = `${batch.topic}:${batch.partition}`;
             const range = ranges.get(k);
             if (!range || !open.has(k)) return;
+            let reached = -1n;
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
+              reached = offset;
               if (offset < range.start) continue;
               if (offset >= range.end) break;
               const headers = textHeaders(m.headers);
@@ -134,9 +136,12 @@ export async function exportSlice(options: ExportOptions): Promise<{ records: nu
                 value,
               };
               lines.push(JSON.stringify(record));
-              options.onProgress?.(++written, total);
+              written++;
+              options.onProgress?.(written, total);
             }
-            if (BigInt(batch.lastOffset()) + 1n >= range.end) {
+            // Judged from the records seen, not batch.lastOffset(): a batch emptied by a seek
+            // still reports the offsets it was fetched with.
+            if (reached + 1n >= range.end) {
               open.delete(k);
               if (open.size === 0) resolve();
             }
