@@ -79,7 +79,7 @@ export class OrderView {
       cwd: `${repoRoot}/apps/order-view`,
     }).start();
     await waitFor(async () => (await fetch(`${this.url}/health`).catch(() => null))?.ok === true, {
-      timeoutMs: 60_000,
+      timeoutMs: Number(process.env.E2E_SERVICE_START_TIMEOUT_MS ?? 60_000),
       intervalMs: 200,
       message: () => `order-view did not become healthy:\n${this.process.logs.slice(-4000)}`,
     });
