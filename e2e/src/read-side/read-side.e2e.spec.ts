@@ -1,3 +1,4 @@
+import { waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anOrder, SagaSystem, terminal, type PlaceOrderBody } from '../saga/system.js';
 import { OrderView } from './order-view.js';
@@ -78,15 +79,14 @@ describe('read side: order-view projects every service’s messages', () => {
         while (next < COUNT) orderIds.push(await system.place(mixedOrder(next++)));
       }),
     );
-    await expect
-      .poll(
-        async () =>
-          Number(
-            (await system.query<{ n: string }>('order', 'SELECT count(*) AS n FROM "order" WHERE status = ANY($1)', [terminal]))[0]!.n,
-          ),
-        { timeout: 600_000, interval: 1000 },
-      )
-      .toBe(COUNT);
+    // Every saga over (on the write side) before the read side is compared with it.
+    await waitFor(
+      async () =>
+        Number(
+          (await system.query<{ n: string }>('order', 'SELECT count(*) AS n FROM "order" WHERE status = ANY($1)', [terminal]))[0]!.n,
+        ) === COUNT,
+      { timeoutMs: 600_000, intervalMs: 1000, message: () => `sagas still running\n${system.tail()}` },
+    );
   }, 900_000);
 
   afterAll(async () => {
@@ -129,7 +129,9 @@ describe('read side: order-view projects every service’s messages', () => {
       }
       if (order.status === 'CONFIRMED') {
         expect(new Set(body.timeline.map((e) => e.service))).toEqual(new Set(['order', 'inventory', 'payment', 'shipping']));
-        expect(types.at(-1)).toBe('OrderConfirmed');
+        // Not necessarily last: under load a step's deadline re-sends it, and the late duplicate
+        // reply is published after the confirmation.
+        expect(types).toContain('OrderConfirmed');
       }
     }
     expect(services).toEqual(new Set(['order', 'inventory', 'payment', 'shipping']));

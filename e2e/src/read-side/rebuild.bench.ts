@@ -5,13 +5,13 @@
 //
 //   pnpm build && pnpm bench:rebuild [--events 100000]
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { causedBy, createEnvelope, toKafkaMessage, topicName, topicKeys, type Envelope, type MessageType, type PayloadOf } from '@order-saga/contracts';
+import { topicName, topicKeys } from '@order-saga/contracts';
 import { createScratchDatabase } from '@order-saga/database';
 import { createKafka, ensureTopics } from '@order-saga/outbox';
 import { testInfra, uniqueTopicPrefix } from '@order-saga/testing';
 import { Command } from 'commander';
+import { publishOrders } from './synthetic-orders.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const opts = new Command('bench:rebuild')
@@ -27,50 +27,9 @@ await ensureTopics(kafka, topicKeys.map((k) => topicName(k, prefix)));
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 
-const items = [{ sku: 'widget', quantity: 2 }];
-const address = { country: 'FR', city: 'Paris', line1: '1 rue de Rivoli' };
-function confirmedOrder(i: number): Envelope[] {
-  const orderId = randomUUID();
-  const out: Envelope[] = [];
-  const add = <T extends MessageType>(type: T, payload: PayloadOf<T>) => {
-    const cause = out.at(-1);
-    out.push(createEnvelope(type, payload, cause ? causedBy(cause) : { correlationId: orderId }) as Envelope);
-  };
-  add('OrderPlaced', { orderId, customerId: `customer-${i % 1000}`, items, total: 2000, shippingAddress: address });
-  add('ReserveStock', { orderId, items });
-  add('StockReserved', { orderId, items });
-  add('ChargePayment', { orderId, customerId: `customer-${i % 1000}`, amount: 2000 });
-  add('PaymentCharged', { orderId, paymentId: `p-${i}`, amount: 2000 });
-  add('CreateShipment', { orderId, address, items });
-  add('ShipmentCreated', { orderId, shipmentId: `s-${i}` });
-  add('OrderConfirmed', { orderId });
-  return out;
-}
-
-const topicOf: Record<string, string> = {
-  OrderPlaced: 'order.events',
-  OrderConfirmed: 'order.events',
-  ReserveStock: 'inventory.commands',
-  StockReserved: 'inventory.events',
-  ChargePayment: 'payment.commands',
-  PaymentCharged: 'payment.events',
-  CreateShipment: 'shipping.commands',
-  ShipmentCreated: 'shipping.events',
-};
-
 const started = Date.now();
 let published = 0;
-while (published < events) {
-  const batch = new Map<string, ReturnType<typeof toKafkaMessage>[]>();
-  for (let i = 0; i < 100 && published < events; i++) {
-    for (const envelope of confirmedOrder(published)) {
-      const topic = topicName(topicOf[envelope.type] as never, prefix);
-      batch.set(topic, [...(batch.get(topic) ?? []), toKafkaMessage(envelope)]);
-      published++;
-    }
-  }
-  await producer.sendBatch({ topicMessages: [...batch].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
-}
+for (let order = 0; published < events; order += 100) published += await publishOrders(producer, prefix, 100, order);
 await producer.disconnect();
 console.error(`published ${published} messages under ${prefix} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 

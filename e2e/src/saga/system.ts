@@ -112,7 +112,7 @@ export class SagaSystem {
         (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true,
       {
         // A loaded machine (shared CI runners) can take minutes to start four Node services.
-        timeoutMs: Number(process.env.E2E_SERVICE_START_TIMEOUT_MS ?? 60_000),
+        timeoutMs: Number(globalThis.process.env.E2E_SERVICE_START_TIMEOUT_MS ?? 60_000),
         intervalMs: 200,
         message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
       },

@@ -92,11 +92,22 @@ export class LiveProjection {
           events: {
             undecodable: (topic, partition, offset, reason) =>
               log.error('projection skipped an undecodable record', { projection: projection.name, topic, partition, offset, reason }),
-            error: (error) => log.error('projection runner failed', { projection: projection.name, err: error }),
+            error: (error) => {
+              log.error('projection runner failed; restarting it', { projection: projection.name, err: error });
+              // The next tick sees no runner for the live generation and starts one.
+              this.runnerGeneration = null;
+            },
           },
         });
+        this.runnerGeneration = null;
+        try {
+          await this.runner.start();
+        } catch (error) {
+          await this.runner.stop().catch(() => undefined);
+          throw error;
+        }
+        // Only once started: a runner that failed to start is started again on the next tick.
         this.runnerGeneration = live;
-        await this.runner.start();
         log.info('projection live', { projection: projection.name, generation: live });
       }
       const generation = live ?? this.current.generation;
