@@ -1,7 +1,14 @@
-import { waitFor } from '@order-saga/testing';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKafka } from '@order-saga/outbox';
+import { testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anOrder, SagaSystem, terminal, type PlaceOrderBody } from '../saga/system.js';
-import { OrderView } from './order-view.js';
+import { CliRun, OrderView } from './order-view.js';
+
+const topicsCli = fileURLToPath(new URL('../../../libs/projections/dist/cli/topics.cli.js', import.meta.url));
 
 const COUNT = 210;
 
@@ -214,5 +221,56 @@ describe('read side: order-view projects every service’s messages', () => {
     expect(replay.code, replay.output).toBe(0);
     expect(await view.readModel()).toEqual(before);
     expect((await view.pool.query('SELECT live_generation AS g FROM projection')).rows[0].g).toBe(3);
+  }, 300_000);
+
+  it('projects an exported slice imported under another prefix into the same read model, PII masked', async () => {
+    const file = join(tmpdir(), `slice-${randomUUID()}.jsonl.gz`);
+    const env = { KAFKA_BROKERS: testInfra().kafkaBrokers.join(',') };
+    const exported = await new CliRun(topicsCli, ['export', '--prefix', system.prefix, '--out', file], env).done();
+    expect(exported.code, exported.output).toBe(0);
+    expect(exported.output).toMatch(/wrote \d+ records to .* \(PII masked\)/);
+    const devPrefix = uniqueTopicPrefix('dev');
+    const imported = await new CliRun(topicsCli, ['import', file, '--prefix', devPrefix], env).done();
+    expect(imported.code, imported.output).toBe(0);
+
+    const copy = await OrderView.start('readside_dev', devPrefix);
+    try {
+      await copy.caughtUp(300_000);
+      const pii = (doc: Record<string, unknown>) => ({
+        ...doc,
+        customerId: null,
+        shippingAddress: { ...(doc.shippingAddress as object), city: null, line1: null },
+      });
+      const original = await view.readModel();
+      const replayed = await copy.readModel();
+      expect(replayed.map((r) => ({ key: r.key, doc: pii(r.doc as Record<string, unknown>) }))).toEqual(
+        original.map((r) => ({ key: r.key, doc: pii(r.doc as Record<string, unknown>) })),
+      );
+      const customers = (rows: { doc: unknown }[]) => new Set(rows.map((r) => (r.doc as { customerId: string }).customerId));
+      expect([...customers(replayed)].every((c) => /^pii-[0-9a-f]{12}$/.test(c))).toBe(true);
+      expect(customers(replayed).size).toBe(customers(original).size);
+    } finally {
+      await copy.stop();
+    }
+  }, 600_000);
+
+  it('refuses a rebuild, naming the gap, once retention deleted history it needs, and shows it in /health', async () => {
+    const admin = createKafka({ clientId: 'readside-e2e', brokers: testInfra().kafkaBrokers }).admin();
+    await admin.connect();
+    const topic = `${system.prefix}payment.events`;
+    try {
+      const partition = (await admin.fetchTopicOffsets(topic)).find((p) => Number(p.high) > 3)!;
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: partition.partition, offset: '3' }] });
+      const refused = await view.cli(['rebuild', 'order-summary']).done();
+      expect(refused.code, refused.output).toBe(4);
+      expect(refused.output).toContain(`${topic}[${partition.partition}]: needs offset 0, earliest retained is 3 (3 records gone)`);
+      await expect.poll(async () => (await view.health()).rebuildableFromStart, { timeout: 30_000 }).toBe(false);
+      const health = await view.health();
+      const row = health.retention.find((r) => r.topic === topic && r.partition === partition.partition)!;
+      expect(row.earliestRetained).toBe(3);
+      expect(row.headroomMessages).toBe(row.position - 3);
+    } finally {
+      await admin.disconnect();
+    }
   }, 300_000);
 });
