@@ -89,6 +89,7 @@ export class LiveProjection {
           projection,
           generation: live,
           topicPrefix: prefix,
+          concurrency: 3,
           events: {
             undecodable: (topic, partition, offset, reason) =>
               log.error('projection skipped an undecodable record', { projection: projection.name, topic, partition, offset, reason }),

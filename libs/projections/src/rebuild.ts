@@ -42,6 +42,8 @@ export interface RebuildOptions {
   replayFrom?: (topic: string, partition: number) => bigint;
   /** Caps the rebuild's apply rate (events/s); unset: as fast as it goes. */
   maxEventsPerSecond?: number;
+  /** Partitions applied at once; default 4 (a rebuild has a backlog on every partition). */
+  concurrency?: number;
 }
 
 export interface RebuildResult {
@@ -99,6 +101,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
       // A group of its own per run: positions live in the database, and a run restarted after a
       // crash must not wait for the dead run's session to time out.
       maxEventsPerSecond: options.maxEventsPerSecond,
+      // A rate cap is per partition batch: applying partitions one at a time keeps it a global cap.
+      concurrency: options.maxEventsPerSecond ? 1 : (options.concurrency ?? 4),
       groupId: `${projectionGroupId(projection.name, generation, prefix)}.rebuild-${randomBytes(3).toString('hex')}`,
       events: {
         ...options.events,
