@@ -11,7 +11,9 @@ export const Freshness = z
   .object({
     asOf: z.iso.datetime().meta({ description: 'the answer includes every message published before this time' }),
     lagMessages: z.int().meta({ description: 'messages published and not yet in the read model' }),
-    lagSeconds: z.number().meta({ description: 'how far behind in time; 0 when caught up' }),
+    lagSeconds: z.number().meta({
+      description: 'how far behind in time; 0 when caught up, -1 when unknown (a lagging partition has no applied message yet)',
+    }),
     generation: z.int().meta({ description: 'generation of the projection that answered (changes after a rebuild)' }),
   })
   .meta({ description: 'freshness of the read model, also sent as the Read-Model-Freshness header' });
