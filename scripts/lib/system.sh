@@ -4,7 +4,7 @@
 
 # The one place that says which local port each service listens on (docker-compose.yml uses the
 # container's default, 3000, for every service).
-declare -gA SERVICE_PORTS=([order]=3000 [inventory]=3001 [payment]=3002 [shipping]=3003)
+declare -gA SERVICE_PORTS=([order]=3000 [inventory]=3001 [payment]=3002 [shipping]=3003 [order-view]=3004)
 
 export KAFKA_PORT="${KAFKA_PORT:-9092}"
 export DATABASE_ADMIN_URL="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"

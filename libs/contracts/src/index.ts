@@ -73,3 +73,4 @@ export {
   type SchemaSnapshot,
 } from './compat/snapshot.js';
 export { compareSchemas, compareSnapshots } from './compat/compare.js';
+export { maskPii, piiFields, pseudonym } from './pii.js';

@@ -50,8 +50,10 @@ export {
 export {
   type PrismaSchemaLocation,
   type ServiceName,
+  READ_SIDE_SERVICES,
   SERVICES,
   allSchemas,
+  databaseName,
   serviceSchema,
   testbedSchema,
   workspaceRoot,

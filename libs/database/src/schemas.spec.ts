@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatorOutput } from './generate.js';
-import { SERVICES, allSchemas, serviceSchema, workspaceRoot } from './workspace.js';
+import { READ_SIDE_SERVICES, SERVICES, allSchemas, serviceSchema, workspaceRoot } from './workspace.js';
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const model = (schema: string, name: string) =>
@@ -10,7 +10,11 @@ const model = (schema: string, name: string) =>
 
 describe('the workspace schemas', () => {
   it('every schema declares the same Outbox and Inbox models, so the messaging libs fit every database', () => {
-    const [first, ...rest] = allSchemas().map((s) => read(s.schemaPath));
+    // The read side commits its checkpoints with its views: it has neither outbox nor inbox.
+    const readSide = new Set(READ_SIDE_SERVICES.map((service) => serviceSchema(service).schemaPath));
+    const [first, ...rest] = allSchemas()
+      .filter((s) => !readSide.has(s.schemaPath))
+      .map((s) => read(s.schemaPath));
     for (const name of ['Outbox', 'Inbox']) {
       expect(model(first!, name)).toBeDefined();
       for (const schema of rest) expect(model(schema, name)).toBe(model(first!, name));

@@ -1,6 +1,6 @@
 import { migratorRole, provisionDatabase, type ProvisionedDatabase } from './database-roles.js';
 import { assertPlainIdentifier } from './postgres.js';
-import { type PrismaSchemaLocation, serviceSchema } from './workspace.js';
+import { type PrismaSchemaLocation, databaseName, serviceSchema } from './workspace.js';
 
 /** A service database to prepare: its name (also its runtime role's) and the schema it is migrated with. */
 export interface ServiceDatabase extends PrismaSchemaLocation {
@@ -25,9 +25,11 @@ export interface PrepareServiceDatabasesOptions {
  * `<service>_migrator`, both for the database `<service>`.
  */
 export function serviceRoles(service: string): { database: string; role: string }[] {
+  // PostgreSQL identifiers here are plain: `order-view` is the database and role `order_view`.
+  const name = databaseName(service);
   return [
-    { database: service, role: service },
-    { database: service, role: migratorRole(service) },
+    { database: name, role: name },
+    { database: name, role: migratorRole(name) },
   ];
 }
 
@@ -44,7 +46,7 @@ export async function prepareServiceDatabases(
   options: PrepareServiceDatabasesOptions,
 ): Promise<Record<string, ProvisionedDatabase>> {
   const services = options.services.map((s) =>
-    typeof s === 'string' ? { name: s, ...serviceSchema(s) } : s,
+    typeof s === 'string' ? { name: databaseName(s), ...serviceSchema(s) } : s,
   );
   for (const { name } of services) assertPlainIdentifier('service name', name);
   const password = (role: string) => {

@@ -3,7 +3,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The services that own a database, each with `prisma/<service>/schema.prisma`. */
-export const SERVICES = ['order', 'payment', 'inventory', 'shipping'] as const;
+export const SERVICES = ['order', 'payment', 'inventory', 'shipping', 'order-view'] as const;
+
+/**
+ * The PostgreSQL database and role of a service: its name with `-` as `_` (`order-view` →
+ * `order_view`), since identifiers are kept to plain lower-case letters, digits and `_`.
+ */
+export function databaseName(service: string): string {
+  return service.replace(/-/g, '_');
+}
+
+/** Services that only read messages into projections: no outbox, no inbox in their schema. */
+export const READ_SIDE_SERVICES: readonly ServiceName[] = ['order-view'];
 
 /** Name of one of {@link SERVICES}. */
 export type ServiceName = (typeof SERVICES)[number];

@@ -1,0 +1,96 @@
+import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { deadLetterTopic, topicKeys, topicName } from '@order-saga/contracts';
+import { ApiProblemResponses, invalidRequest } from '@order-saga/http';
+import type { Kafka } from 'kafkajs';
+import { z } from 'zod';
+import { CONFIG, type OrderViewConfig } from '../config.js';
+import { FreshnessInterceptor, Freshness } from '../http/freshness.interceptor.js';
+import { KAFKA } from '../infra/tokens.js';
+import { OrderSummaryQueries } from '../order-summary/order-summary.queries.js';
+
+const units = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+const MAX_WINDOW_MS = 24 * units.h;
+
+/** `15m`, `30s`, `2h`: at most a day. */
+export function parseWindow(text: string): number {
+  const match = /^([1-9]\d*)([smh])$/.exec(text);
+  const ms = match ? Number(match[1]) * units[match[2] as keyof typeof units] : NaN;
+  if (!Number.isFinite(ms) || ms > MAX_WINDOW_MS) {
+    throw invalidRequest([{ field: 'window', reason: 'expected a duration such as 30s, 15m or 2h, at most 24h' }]);
+  }
+  return ms;
+}
+
+const Percentiles = z.object({ orders: z.int(), p50: z.number(), p95: z.number(), p99: z.number() });
+
+export const Stats = z.object({
+  window: z.string(),
+  since: z.iso.datetime(),
+  ordersByStatus: z.record(z.string(), z.int()).meta({ description: 'orders placed in the window, by current status' }),
+  completedPerMinute: z.number().meta({ description: 'sagas that reached a terminal status in the window, per minute' }),
+  placeToTerminalMs: z.record(z.string(), Percentiles).meta({ description: 'by outcome, sagas finished in the window' }),
+  compensations: z.int().meta({ description: 'compensating messages of the orders finished in the window' }),
+  deadLetters: z.int().meta({ description: 'messages dead-lettered in the window (all saga topics)' }),
+  freshness: Freshness,
+});
+type Stats = Omit<z.infer<typeof Stats>, 'freshness'>;
+
+@ApiTags('stats')
+@Controller('stats')
+@UseInterceptors(FreshnessInterceptor)
+export class StatsController {
+  constructor(
+    private readonly queries: OrderSummaryQueries,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(CONFIG) private readonly config: OrderViewConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Saga figures over a recent window' })
+  @ApiQuery({ name: 'window', required: false, description: 'e.g. 30s, 15m, 2h (default 15m, at most 24h)' })
+  @ApiOkResponse({ description: 'The figures', standardSchema: Stats })
+  @ApiProblemResponses({ 400: 'The window is invalid', 503: 'The read model is still back-filling' })
+  async stats(@Query('window') window = '15m'): Promise<Stats> {
+    const ms = parseWindow(window);
+    const since = new Date(Date.now() - ms);
+    const [row, deadLetters] = await Promise.all([this.queries.stats(since), this.deadLettersSince(since)]);
+    return {
+      window,
+      since: since.toISOString(),
+      ordersByStatus: Object.fromEntries(row.byStatus.map((r) => [r.status, r.orders])),
+      completedPerMinute: Math.round((row.completed / (ms / units.m)) * 100) / 100,
+      placeToTerminalMs: Object.fromEntries(
+        row.durations.map(({ status, ...d }) => [status, { orders: d.orders, p50: d.p50, p95: d.p95, p99: d.p99 }]),
+      ),
+      compensations: row.compensations,
+      deadLetters,
+    };
+  }
+
+  // Dead letters are counted from the dead-letter topics' offsets (first offset at the window's
+  // start to the end), without consuming them.
+  private async deadLettersSince(since: Date): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      let total = 0;
+      for (const key of topicKeys) {
+        const topic = deadLetterTopic(topicName(key, this.config.kafkaTopicPrefix));
+        if (!existing.has(topic)) continue;
+        const [from, to] = await Promise.all([
+          admin.fetchTopicOffsetsByTimestamp(topic, since.getTime()),
+          admin.fetchTopicOffsets(topic),
+        ]);
+        for (const end of to) {
+          const start = Number(from.find((p) => p.partition === end.partition)?.offset ?? end.high);
+          total += Math.max(0, Number(end.high) - (start < 0 ? Number(end.high) : start));
+        }
+      }
+      return total;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
