@@ -111,7 +111,7 @@ export class SagaSystem {
       async () =>
         (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true,
       {
-        timeoutMs: 60_000,
+        timeoutMs: 240_000,
         intervalMs: 200,
         message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
       },
