@@ -131,8 +131,9 @@ describe('sagas survive crashes and missing participants', () => {
     await system.startService('payment');
     await system.startService('inventory');
     await system.startService('order');
-    const order = await system.waitForTerminal(orderId);
-    expect(order.status).toBe('CANCELLED');
+    // Under load the compensations may outlast their retries and raise COMPENSATION_FAILED first;
+    // the acknowledgements still finish the saga.
+    await waitForStatus(orderId, 'CANCELLED');
     expect(await payment(orderId)).toEqual({ status: 'REFUNDED', amount: 2000 });
     expect(await reservation(orderId)).toBe('RELEASED');
     expect(await credit('alice')).toBe(creditBefore);
