@@ -3,7 +3,7 @@ import { testInfra, uniqueTopicPrefix } from '@order-saga/testing';
 import { describe, expect, it } from 'vitest';
 
 describe('topics the services create', () => {
-  it('carry an explicit retention (7 days unless told) and daily segments: the replay horizon is known', async () => {
+  it('carry an explicit retention (30 days unless told) and daily segments: the replay horizon is known', async () => {
     const kafka = createKafka({ clientId: 'test-retention', brokers: testInfra().kafkaBrokers });
     const prefix = uniqueTopicPrefix('retention');
     const [byDefault, twoDays] = [`${prefix}default`, `${prefix}two-days`];
@@ -29,7 +29,7 @@ describe('topics the services create', () => {
         ]),
       );
       expect(configs[byDefault]).toEqual({
-        'retention.ms': String(168 * 3_600_000),
+        'retention.ms': String(720 * 3_600_000),
         'segment.ms': String(24 * 3_600_000),
       });
       expect(configs[twoDays]).toEqual({

@@ -138,17 +138,17 @@ export const serviceEnv = z.object({
     expected: 'an integer of at least 1000 (milliseconds)',
     example: '10000',
   }),
-  KAFKA_TOPIC_RETENTION_HOURS: envVar(integer(1).default(168), {
+  KAFKA_TOPIC_RETENTION_HOURS: envVar(integer(1).default(720), {
     description:
       'retention.ms of the topics the services create (segments roll at least daily, so a record stays at most this plus 24 h): the replay horizon',
     expected: 'a positive integer (hours)',
-    example: '168',
+    example: '720',
   }),
-  INBOX_RETENTION_HOURS: envVar(integer(1).default(336), {
+  INBOX_RETENTION_HOURS: envVar(integer(1).default(744), {
     description:
       'inbox rows (processed message ids) older than this are deleted; must be at least KAFKA_TOPIC_RETENTION_HOURS + 24, so a message still on a topic is still de-duplicated',
     expected: 'a positive integer (hours), at least KAFKA_TOPIC_RETENTION_HOURS + 24',
-    example: '336',
+    example: '744',
   }),
   IDEMPOTENCY_KEY_TTL_HOURS: envVar(integer(1).default(24), {
     description:

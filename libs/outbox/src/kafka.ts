@@ -42,8 +42,12 @@ export function createKafka(options: { clientId: string; brokers: string[] } & P
   return new Kafka({ logLevel: logLevel.ERROR, logCreator: kafkaLogCreator(options.clientId), ...options });
 }
 
-/** Default topic retention: 7 days, Kafka's own default, written down instead of inherited. */
-export const DEFAULT_TOPIC_RETENTION_HOURS = 168;
+/**
+ * Default topic retention: 30 days, written down instead of inherited from the broker. Long enough
+ * for a projection rebuild or a replay after a bug fix to cover a month of history; older history
+ * is archived with `pnpm topics export` (README "Read side", Retention).
+ */
+export const DEFAULT_TOPIC_RETENTION_HOURS = 720;
 
 /**
  * Longest a segment stays open. Kafka deletes whole segments only, once their NEWEST record is older
