@@ -97,6 +97,7 @@ describe('applyMigrations', () => {
         ).rows,
     );
     expect(indexes.map((i) => i.indexname)).toEqual([
+      'outbox_parked_idx',
       'outbox_pkey',
       'outbox_published_at_idx',
       'outbox_seq_key',
@@ -104,6 +105,10 @@ describe('applyMigrations', () => {
     ]);
     expect(indexes.find((i) => i.indexname === 'outbox_unpublished_idx')?.indexdef).toContain(
       'WHERE (published_at IS NULL)',
+    );
+    // The relay's claim skips aggregates with a parked row through this one.
+    expect(indexes.find((i) => i.indexname === 'outbox_parked_idx')?.indexdef).toContain(
+      'WHERE ((parked_at IS NOT NULL) AND (published_at IS NULL))',
     );
   });
 });
