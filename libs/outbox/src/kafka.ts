@@ -28,7 +28,10 @@ function kafkaLogCreator(clientId: string): logCreator {
     return ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const line = { namespace, ...fields };
-      if (namespace === 'Connection') logger.debug(line, message);
+      // BrokerPool's "Failed to connect to seed broker, trying another broker" is the same kind of
+      // line: the pool retries, and a connect that finally fails reaches the caller.
+      if (namespace === 'Connection' || (namespace === 'BrokerPool' && /^Failed to connect/.test(message)))
+        logger.debug(line, message);
       else if (level === logLevel.ERROR) logger.error(line, message);
       else if (level === logLevel.WARN) logger.warn(line, message);
       else if (level === logLevel.INFO) logger.info(line, message);
@@ -39,7 +42,14 @@ function kafkaLogCreator(clientId: string): logCreator {
 
 /** A kafkajs client with quiet logs, written as our own lines; our own logger reports what matters. */
 export function createKafka(options: { clientId: string; brokers: string[] } & Partial<KafkaConfig>): Kafka {
-  return new Kafka({ logLevel: logLevel.ERROR, logCreator: kafkaLogCreator(options.clientId), ...options });
+  return new Kafka({
+    logLevel: logLevel.ERROR,
+    logCreator: kafkaLogCreator(options.clientId),
+    // kafkajs' 1 s connect timeout is hit by a busy host (a deploy starting every service at once),
+    // which turns a slow start into a retry storm.
+    connectionTimeout: 5_000,
+    ...options,
+  });
 }
 
 /**
