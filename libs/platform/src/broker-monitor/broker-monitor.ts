@@ -155,7 +155,13 @@ export class BrokerMonitor {
       (g) => g.groupId.startsWith(prefix) && !g.groupId.startsWith(DEAD_LETTER_READER_GROUP_PREFIX),
     );
     for (const { groupId } of watched) {
-      const committed = await admin.fetchOffsets({ groupId });
+      // Without topics the broker answers only the partitions the group committed on, and a
+      // partition it never read would show no lag at all: ask again for every partition of them.
+      const topicsOfGroup = (await admin.fetchOffsets({ groupId }))
+        .map((t) => t.topic)
+        .filter((t) => ends.has(t));
+      if (topicsOfGroup.length === 0) continue;
+      const committed = await admin.fetchOffsets({ groupId, topics: topicsOfGroup });
       for (const { topic, partitions: parts } of committed) {
         const topicEnds = ends.get(topic);
         if (!topicEnds) continue;
