@@ -48,7 +48,10 @@ class ConsumerTally {
               result.observe(messages, series.counts[outcome], { ...series.attributes, outcome });
             result.observe(retries, series.retries, series.attributes);
           }
-        for (const [topic, count] of this.schemaFailures) result.observe(schema, count, { topic });
+        // Every topic read so far, at 0 until its first failure: a series that exists before
+        // the failure is one that increase() and an alert can compare with.
+        for (const topic of this.byTopic.keys())
+          result.observe(schema, this.schemaFailures.get(topic) ?? 0, { topic });
       },
       [messages, retries, schema],
     );

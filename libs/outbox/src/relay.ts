@@ -110,6 +110,10 @@ const publishFailures = relayMeter.createCounter('outbox_publish_failures_total'
   description:
     'Produce requests of the relay that failed (retriable: the batch is re-sent; permanent: rows parked)',
 });
+// Exported at 0 from the start: a counter that appears only at its first failure hides from
+// rate() and from anyone checking that the figure exists.
+publishedTotal.add(0);
+publishFailures.add(0);
 const batchRows = relayMeter.createHistogram('outbox_publish_batch_size', {
   description: 'Rows per produce request of the relay',
   // Rows, not seconds: the SDK's default buckets are made for milliseconds.

@@ -13,6 +13,8 @@ const compensationFailed = sagaMeter.createCounter('saga_compensation_failed_tot
 const sagasEnded = sagaMeter.createCounter('saga_ended_total', {
   description: 'Sagas that reached a terminal status, by status',
 });
+// At 0 from the start, so the alert's rate() has a series to compare with before the first failure.
+compensationFailed.add(0);
 const sagaDuration = sagaMeter.createHistogram('saga_duration_seconds', {
   description: 'From the order placed to the saga reaching a terminal status, by that status (outcome)',
   unit: 's',
