@@ -219,7 +219,8 @@ export async function replayDeadLetters(
           {
             partition: record.partition,
             key: record.key,
-            value: null,
+            // Self-describing for whoever browses the topic (a Kafka UI, a JSON reader).
+            value: JSON.stringify({ replayOf: `${record.partition}:${record.offset}` }),
             headers: { ...run, [REPLAY_MARKER_HEADERS.replayOf]: `${record.partition}:${record.offset}` },
           },
         ],

@@ -23,7 +23,7 @@ export const DLT_HEADERS = {
 export const REPLAYED_FROM_HEADER = 'replayed-from';
 
 /**
- * Headers of a replay marker: a record with no value that `pnpm dlt replay` appends to a
+ * Headers of a replay marker: a record (its value says what it is: `{"replayOf": "<partition>:<offset>"}`) that `pnpm dlt replay` appends to a
  * dead-letter topic, in the partition of the record it replayed, once that record is back on its
  * original topic. The topic itself then says which dead letters wait for a person: the broker
  * monitor counts records without a marker (`dead_letter_messages`), and reads each replay's
