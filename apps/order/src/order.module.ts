@@ -15,6 +15,7 @@ import { SagaAdminController } from './saga-admin/saga-admin.controller.js';
 import { RecordReplyHandler } from './saga/record-reply.handler.js';
 import { SagaDeadlineTimer } from './saga/saga-deadline.timer.js';
 import { SagaListener } from './saga/saga.listener.js';
+import { SagaMetrics } from './saga/saga-metrics.js';
 import { SagaRunner } from './saga/saga-runner.js';
 import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
 
@@ -33,6 +34,7 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
     SagaRunner,
     RecordReplyHandler,
     SagaDeadlineTimer,
+    SagaMetrics,
     RetrySagaHandler,
     ListSagasHandler,
     { provide: SAGA_POLICY, inject: [CONFIG], useFactory: (config: ServiceConfig) => sagaPolicyFrom(config) },

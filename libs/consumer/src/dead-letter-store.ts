@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
-import { DLT_HEADERS, REPLAYED_FROM_HEADER } from './dead-letter.js';
+import { DLT_HEADERS, REPLAYED_FROM_HEADER, REPLAY_MARKER_HEADERS } from './dead-letter.js';
+
+/** Group ids of the short-lived readers of dead-letter topics start with this (lag monitors skip them). */
+export const DEAD_LETTER_READER_GROUP_PREFIX = 'dlt-reader-';
 
 /** One message on a dead-letter topic, with the cause recorded by the transport. */
 export interface DeadLetterRecord {
@@ -20,6 +23,22 @@ export interface DeadLetterRecord {
   attempts: number;
   firstFailureAt: string;
   lastFailureAt: string;
+  /** A replay marker on this topic names this record: `pnpm dlt replay` sent it back already. */
+  replayed: boolean;
+}
+
+/** One run of `pnpm dlt replay` that touched a dead-letter topic, from its markers there. */
+export interface ReplayRun {
+  id: string;
+  durationMs: number;
+  /** When the first marker of the run on this topic was written (broker timestamp, ms). */
+  at: number;
+}
+
+/** A dead-letter topic's state: records not replayed yet, and the replay runs seen on it. */
+export interface DeadLetterSummary {
+  waiting: number;
+  runs: ReplayRun[];
 }
 
 export interface DeadLetterFilter {
@@ -28,6 +47,8 @@ export interface DeadLetterFilter {
   messageId?: string;
   /** `<partition>:<offset>` on the dead-letter topic. */
   position?: string;
+  /** Leave out records already replayed. */
+  notReplayed?: boolean;
 }
 
 function headerText(headers: IHeaders | undefined): Record<string, string> {
@@ -48,14 +69,52 @@ export async function readDeadLetters(
   dltTopic: string,
   filter: DeadLetterFilter = {},
 ): Promise<DeadLetterRecord[]> {
+  const { records } = await readTopic(kafka, dltTopic);
+  return records
+    .filter((r) => !filter.type || r.type === filter.type)
+    .filter((r) => !filter.aggregateId || r.key === filter.aggregateId)
+    .filter((r) => !filter.messageId || r.messageId === filter.messageId)
+    .filter((r) => !filter.position || `${r.partition}:${r.offset}` === filter.position)
+    .filter((r) => !filter.notReplayed || !r.replayed);
+}
+
+/**
+ * How many records of a dead-letter topic wait for a person (no replay marker names them), and
+ * the replay runs its markers record. Reads the whole topic, like {@link readDeadLetters}.
+ */
+export async function summarizeDeadLetters(kafka: Kafka, dltTopic: string): Promise<DeadLetterSummary> {
+  const { records, markers } = await readTopic(kafka, dltTopic);
+  const runs = new Map<string, ReplayRun>();
+  for (const marker of markers) {
+    const id = marker.headers[REPLAY_MARKER_HEADERS.replayId];
+    if (id === undefined || runs.has(id)) continue;
+    runs.set(id, {
+      id,
+      durationMs: Number(marker.headers[REPLAY_MARKER_HEADERS.durationMs] ?? 0),
+      at: marker.timestamp,
+    });
+  }
+  return { waiting: records.filter((r) => !r.replayed).length, runs: [...runs.values()] };
+}
+
+interface Marker {
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+async function readTopic(
+  kafka: Kafka,
+  dltTopic: string,
+): Promise<{ records: DeadLetterRecord[]; markers: Marker[] }> {
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `dlt-reader-${randomUUID()}`;
+  const groupId = `${DEAD_LETTER_READER_GROUP_PREFIX}${randomUUID()}`;
   try {
     const ends = (await admin.fetchTopicOffsets(dltTopic)).filter((p) => BigInt(p.high) > BigInt(p.low));
-    if (ends.length === 0) return [];
+    if (ends.length === 0) return { records: [], markers: [] };
     const remaining = new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
     const records: DeadLetterRecord[] = [];
+    const markers: Marker[] = [];
     const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
     await consumer.connect();
     await consumer.subscribe({ topics: [dltTopic], fromBeginning: true });
@@ -67,24 +126,28 @@ export async function readDeadLetters(
             const end = remaining.get(partition);
             if (end === undefined || BigInt(message.offset) >= end) return;
             const headers = headerText(message.headers);
-            records.push({
-              dltTopic,
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? null,
-              value: message.value?.toString() ?? null,
-              headers,
-              messageId: headers.id,
-              type: headers.type,
-              originalTopic: headers[DLT_HEADERS.originalTopic] ?? '',
-              originalPartition: Number(headers[DLT_HEADERS.originalPartition] ?? -1),
-              originalOffset: headers[DLT_HEADERS.originalOffset] ?? '',
-              errorClass: headers[DLT_HEADERS.errorClass] ?? '',
-              errorMessage: headers[DLT_HEADERS.errorMessage] ?? '',
-              attempts: Number(headers[DLT_HEADERS.attempts] ?? 0),
-              firstFailureAt: headers[DLT_HEADERS.firstFailureAt] ?? '',
-              lastFailureAt: headers[DLT_HEADERS.lastFailureAt] ?? '',
-            });
+            if (headers[REPLAY_MARKER_HEADERS.replayOf] !== undefined)
+              markers.push({ headers, timestamp: Number(message.timestamp) });
+            else
+              records.push({
+                dltTopic,
+                partition,
+                offset: message.offset,
+                key: message.key?.toString() ?? null,
+                value: message.value?.toString() ?? null,
+                headers,
+                messageId: headers.id,
+                type: headers.type,
+                originalTopic: headers[DLT_HEADERS.originalTopic] ?? '',
+                originalPartition: Number(headers[DLT_HEADERS.originalPartition] ?? -1),
+                originalOffset: headers[DLT_HEADERS.originalOffset] ?? '',
+                errorClass: headers[DLT_HEADERS.errorClass] ?? '',
+                errorMessage: headers[DLT_HEADERS.errorMessage] ?? '',
+                attempts: Number(headers[DLT_HEADERS.attempts] ?? 0),
+                firstFailureAt: headers[DLT_HEADERS.firstFailureAt] ?? '',
+                lastFailureAt: headers[DLT_HEADERS.lastFailureAt] ?? '',
+                replayed: false,
+              });
             if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
             if (remaining.size === 0) resolve();
           },
@@ -92,12 +155,10 @@ export async function readDeadLetters(
         .catch(reject);
     });
     await consumer.disconnect();
-    return records
-      .filter((r) => !filter.type || r.type === filter.type)
-      .filter((r) => !filter.aggregateId || r.key === filter.aggregateId)
-      .filter((r) => !filter.messageId || r.messageId === filter.messageId)
-      .filter((r) => !filter.position || `${r.partition}:${r.offset}` === filter.position)
-      .sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+    const replayed = new Set(markers.map((m) => m.headers[REPLAY_MARKER_HEADERS.replayOf]));
+    for (const r of records) r.replayed = replayed.has(`${r.partition}:${r.offset}`);
+    records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+    return { records, markers };
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
@@ -106,18 +167,27 @@ export async function readDeadLetters(
 
 /**
  * Publishes dead-lettered messages back to their original topics with their original key, value
- * and headers, so the message id is unchanged: the consumer's inbox applies a replayed message at
+ * and headers, then appends a replay marker per record to its dead-letter topic (see
+ * `REPLAY_MARKER_HEADERS`), so the message id is unchanged: the consumer's inbox applies a replayed message at
  * most once, however often it is replayed. The `replayed-from` header it adds is what lets the
  * inbox apply a message whose row says it was dead-lettered. Refuses truncated records (see
  * `DLT_HEADERS.truncated`) before sending anything.
  */
-export async function replayDeadLetters(kafka: Kafka, records: readonly DeadLetterRecord[]): Promise<number> {
+export async function replayDeadLetters(
+  kafka: Kafka,
+  records: readonly DeadLetterRecord[],
+  /** When the run began (e.g. before the records were read), for the duration its markers carry. */
+  startedAt = Date.now(),
+): Promise<number> {
   if (records.length === 0) return 0;
   const truncated = records.filter((r) => r.headers[DLT_HEADERS.truncated] !== undefined);
   if (truncated.length > 0) {
     throw new Error(
       `cannot replay truncated dead letters (the dead-letter topic refused the whole record, so its payload is not there): ${truncated
-        .map((r) => `${r.dltTopic} ${r.partition}:${r.offset} (original at ${r.originalTopic}[${r.originalPartition}]@${r.originalOffset}: ${r.headers[DLT_HEADERS.truncated]})`)
+        .map(
+          (r) =>
+            `${r.dltTopic} ${r.partition}:${r.offset} (original at ${r.originalTopic}[${r.originalPartition}]@${r.originalOffset}: ${r.headers[DLT_HEADERS.truncated]})`,
+        )
         .join('; ')}`,
     );
   }
@@ -134,6 +204,26 @@ export async function replayDeadLetters(kafka: Kafka, records: readonly DeadLett
         topic: record.originalTopic,
         acks: -1,
         messages: [{ key: record.key, value: record.value, headers }],
+      });
+    }
+    // Only once every record is back on its topic: a run cut short leaves its records counted.
+    const run = {
+      [REPLAY_MARKER_HEADERS.replayId]: randomUUID(),
+      [REPLAY_MARKER_HEADERS.durationMs]: String(Date.now() - startedAt),
+    };
+    for (const record of records) {
+      await producer.send({
+        topic: record.dltTopic,
+        acks: -1,
+        messages: [
+          {
+            partition: record.partition,
+            key: record.key,
+            // Self-describing for whoever browses the topic (a Kafka UI, a JSON reader).
+            value: JSON.stringify({ replayOf: `${record.partition}:${record.offset}` }),
+            headers: { ...run, [REPLAY_MARKER_HEADERS.replayOf]: `${record.partition}:${record.offset}` },
+          },
+        ],
       });
     }
     return records.length;

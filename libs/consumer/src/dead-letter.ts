@@ -22,6 +22,22 @@ export const DLT_HEADERS = {
 /** Marks a message re-published from a dead-letter topic: `<dlt topic>:<partition>:<offset>`. */
 export const REPLAYED_FROM_HEADER = 'replayed-from';
 
+/**
+ * Headers of a replay marker: a record (its value says what it is: `{"replayOf": "<partition>:<offset>"}`) that `pnpm dlt replay` appends to a
+ * dead-letter topic, in the partition of the record it replayed, once that record is back on its
+ * original topic. The topic itself then says which dead letters wait for a person: the broker
+ * monitor counts records without a marker (`dead_letter_messages`), and reads each replay's
+ * duration from its markers (`dead_letter_replay_duration_seconds`).
+ */
+export const REPLAY_MARKER_HEADERS = {
+  /** `<partition>:<offset>` of the replayed record on this dead-letter topic. */
+  replayOf: 'replay-of',
+  /** One id per replay run (every marker of a run carries it). */
+  replayId: 'replay-id',
+  /** Milliseconds from the start of the run to its last message sent. */
+  durationMs: 'replay-duration-ms',
+} as const;
+
 export interface DeadLetterCause {
   consumer: string;
   topic: string;

@@ -24,6 +24,7 @@ import {
   isTransactionTimeout,
   isTransient,
 } from './errors.js';
+import { consumerTally, type MessageSeries } from './consumer-metrics.js';
 import { ISOLATION_EXTRA, type HandleMessageOptions } from './handle-message.decorator.js';
 import { InboxContext } from './inbox-context.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -92,6 +93,10 @@ interface Item {
   envelope?: Envelope;
   violation?: ContractViolation;
   pattern?: string;
+  /** Where this message's figures are counted (topic and type). */
+  series: MessageSeries;
+  /** Set in a transaction: the inbox already had it. Read only once the transaction committed. */
+  duplicate?: boolean;
 }
 
 interface PartitionScope {
@@ -232,7 +237,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     // One line per join: a group that keeps rebalancing shows as many of them.
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) =>
       this.log.log(
-        `consumer ${consumerName} joined its group as ${payload.memberId}: ${Object.entries(payload.memberAssignment)
+        `consumer ${consumerName} joined its group as ${payload.memberId}: ${Object.entries(
+          payload.memberAssignment,
+        )
           .map(([topic, partitions]) => `${topic}[${partitions.join(',')}]`)
           .join(' ')}`,
       ),
@@ -290,6 +297,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     for (const item of items) {
       if (item.violation) {
         await flushRun();
+        consumerTally.schemaFailure(scope.topic);
         const now = new Date();
         await this.deadLetter(scope, item, item.violation, 0, now, now);
         this.done(scope, item);
@@ -343,9 +351,12 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     const firstFailureAt = new Date();
     let lastError = firstError;
     let attempts = 1;
+    if (!(lastError instanceof PermanentError) && attempts < this.maxAttempts)
+      item.series.counts.retried += 1;
     while (!(lastError instanceof PermanentError) && attempts < this.maxAttempts) {
       await this.pause(scope, Math.min(this.maxBackoffMs, this.retryBackoffMs * 2 ** (attempts - 1)));
       attempts += 1;
+      item.series.retries += 1;
       const failure = await this.untilDone(scope, () => this.transact(scope, [item], attempts));
       if (!failure) return;
       lastError = failure.cause;
@@ -374,7 +385,8 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
           const fresh = await this.claim(tx, scope, items);
           for (const [index, item] of items.entries()) {
             // Only the first copy of a message id runs; later copies in the same run are duplicates.
-            if (!fresh.delete(item.envelope!.messageId)) continue;
+            item.duplicate = !fresh.delete(item.envelope!.messageId);
+            if (item.duplicate) continue;
             try {
               await this.invoke(scope, item, tx, attempt);
             } catch (error) {
@@ -385,6 +397,8 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         },
         { timeoutMs: this.transactionTimeoutMs },
       );
+      // Counted once committed: a rolled-back attempt applied nothing.
+      for (const item of items) item.series.counts[item.duplicate ? 'duplicate' : 'handled'] += 1;
       return undefined;
     } catch (error) {
       if (error instanceof RunFailure) return error;
@@ -499,12 +513,14 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
             messageId: envelope.messageId,
           },
           async () => {
+            const started = performance.now();
             const result = await handler(envelope.payload, context);
             await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined }).catch(
               (error: unknown) => {
                 throw unwrapRpcError(error);
               },
             );
+            consumerTally.handlerSeconds(item.series, (performance.now() - started) / 1000);
             // One line per applied message, inside its message context: it carries the correlation
             // id, so one order can be followed through every service's log.
             this.log.log({
@@ -526,7 +542,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       value: message.value,
       headers: message.headers ?? {},
     });
-    if (!decoded.ok) return { message, violation: decoded.error };
+    // A message that broke its contract has no type to trust: its header could be anything.
+    if (!decoded.ok)
+      return { message, violation: decoded.error, series: consumerTally.series(scope.topic, 'invalid') };
     const envelope = decoded.envelope;
     const topicKey = this.keysByTopic.get(scope.topic) ?? scope.topic;
     const pattern = this.messageHandlers.has(envelope.type)
@@ -534,7 +552,13 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       : this.messageHandlers.has(topicKey)
         ? topicKey
         : undefined;
-    return { message, envelope, pattern };
+    // An unknown type gets no series of its own: a producer's typo must not add a label value.
+    return {
+      message,
+      envelope,
+      pattern,
+      series: consumerTally.series(scope.topic, pattern ? envelope.type : 'unhandled'),
+    };
   }
 
   /**
@@ -564,7 +588,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     };
     const dlt = deadLetterTopic(scope.topic);
     const what = `${item.envelope?.type ?? 'undecodable message'} ${item.envelope?.messageId ?? ''} from ${scope.topic}[${scope.partition}]@${message.offset}`;
-    const full = { key: message.key, value: message.value, headers: deadLetterHeaders(message.headers, cause) };
+    const full = {
+      key: message.key,
+      value: message.value,
+      headers: deadLetterHeaders(message.headers, cause),
+    };
     let refused = await this.sendDeadLetter(scope, dlt, full);
     let how: 'sent' | 'truncated' | 'failed' = 'sent';
     if (refused) {
@@ -572,7 +600,9 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       // the partition for good; instead send what is needed to find the message again: its cause
       // and its position (the original stays on its topic until retention). A truncated record
       // cannot be replayed, and replayDeadLetters says so.
-      this.log.error(`dead-letter topic ${dlt} refused ${what}: ${(refused as Error).message}; sending it truncated`);
+      this.log.error(
+        `dead-letter topic ${dlt} refused ${what}: ${(refused as Error).message}; sending it truncated`,
+      );
       how = 'truncated';
       refused = await this.sendDeadLetter(scope, dlt, {
         key: message.key,
@@ -582,6 +612,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       if (refused) how = 'failed';
     }
     deadLetters.add(1, { 'messaging.destination.name': scope.topic, outcome: how });
+    item.series.counts.dead_lettered += 1;
     await this.recordOutcome(scope, item, how === 'failed' ? 'dead-letter-failed' : 'dead-lettered');
     if (how === 'failed') {
       this.log.error(
@@ -688,12 +719,16 @@ function truncatedHeaders(
   refusal: unknown,
 ): IHeaders {
   const kept = Object.fromEntries(
-    IDENTIFYING_HEADERS.filter((name) => original?.[name] !== undefined).map((name) => [name, original![name]]),
+    IDENTIFYING_HEADERS.filter((name) => original?.[name] !== undefined).map((name) => [
+      name,
+      original![name],
+    ]),
   );
   const headers = deadLetterHeaders(kept, cause);
   const refusalError = refusal as { type?: unknown; message?: unknown };
   headers[DLT_HEADERS.errorMessage] = String(headers[DLT_HEADERS.errorMessage]).slice(0, 500);
-  headers[DLT_HEADERS.truncated] = `${String(refusalError.type ?? 'refused')}: ${String(refusalError.message)}`.slice(0, 300);
+  headers[DLT_HEADERS.truncated] =
+    `${String(refusalError.type ?? 'refused')}: ${String(refusalError.message)}`.slice(0, 300);
   return headers;
 }
 

@@ -15,11 +15,15 @@ export {
   isTransactionTimeout,
   isTransient,
 } from './errors.js';
-export { DLT_HEADERS, REPLAYED_FROM_HEADER } from './dead-letter.js';
+export { DLT_HEADERS, REPLAYED_FROM_HEADER, REPLAY_MARKER_HEADERS } from './dead-letter.js';
 export {
   readDeadLetters,
   replayDeadLetters,
+  summarizeDeadLetters,
+  DEAD_LETTER_READER_GROUP_PREFIX,
   type DeadLetterRecord,
   type DeadLetterFilter,
+  type DeadLetterSummary,
+  type ReplayRun,
 } from './dead-letter-store.js';
 export { PgTx, pgTransaction } from './pg-transaction.js';

@@ -99,8 +99,25 @@ const silent: RelayLogger = { info() {}, warn() {}, error() {} };
 const RECORD_OVERHEAD = 64;
 const HEADER_OVERHEAD = 8;
 
-const parkedTotal = meter('@order-saga/outbox').createCounter('outbox_rows_parked_total', {
+const relayMeter = meter('@order-saga/outbox');
+const parkedTotal = relayMeter.createCounter('outbox_rows_parked_total', {
   description: 'outbox rows the relay parked because the broker can never accept them',
+});
+const publishedTotal = relayMeter.createCounter('outbox_published_total', {
+  description: 'Outbox rows the broker acknowledged and the relay marked published',
+});
+const publishFailures = relayMeter.createCounter('outbox_publish_failures_total', {
+  description:
+    'Produce requests of the relay that failed (retriable: the batch is re-sent; permanent: rows parked)',
+});
+// Exported at 0 from the start: a counter that appears only at its first failure hides from
+// rate() and from anyone checking that the figure exists.
+publishedTotal.add(0);
+publishFailures.add(0);
+const batchRows = relayMeter.createHistogram('outbox_publish_batch_size', {
+  description: 'Rows per produce request of the relay',
+  // Rows, not seconds: the SDK's default buckets are made for milliseconds.
+  advice: { explicitBucketBoundaries: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
 });
 
 /**
@@ -346,6 +363,7 @@ export class OutboxRelay {
           ]);
         }
         this.published += done.published.length;
+        publishedTotal.add(done.published.length);
       }
       await this.park(client, [...(done?.parked ?? []), ...tooLarge]);
       if (!inFlight && !previous) await this.idle(this.pollIntervalMs);
@@ -469,6 +487,7 @@ export class OutboxRelay {
     }
     // Within one send, kafkajs keeps each partition's messages in the order given; the idempotent
     // producer (one request in flight) keeps that order across retries.
+    batchRows.record(rows.length);
     try {
       await this.producer!.sendBatch({
         acks: -1,
@@ -476,7 +495,9 @@ export class OutboxRelay {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     } catch (error) {
-      if (isPermanentKafkaError(error)) await this.renewProducer();
+      const permanent = isPermanentKafkaError(error);
+      publishFailures.add(1, { permanent: permanent ? 'true' : 'false' });
+      if (permanent) await this.renewProducer();
       throw error;
     }
   }

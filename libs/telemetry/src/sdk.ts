@@ -49,11 +49,13 @@ const recordOnly: SpanProcessor = {
   shutdown: async () => undefined,
 };
 
-// Probes and scrapes arrive every few seconds and would drown the traces that matter.
-const QUIET_PATHS = new Set(['/health', '/metrics']);
-
+// Probes and scrapes arrive every few seconds and would drown the traces (and the HTTP figures)
+// that matter: /health, /health/live, /health/ready and /metrics.
 function isProbe(request: IncomingMessage): boolean {
-  return request.method === 'GET' && QUIET_PATHS.has((request.url ?? '').split('?')[0] ?? '');
+  const path = (request.url ?? '').split('?')[0] ?? '';
+  return (
+    request.method === 'GET' && (path === '/metrics' || path === '/health' || path.startsWith('/health/'))
+  );
 }
 
 // On globalThis, not in a module variable: the register hook (dist) and a test or app loaded
@@ -86,6 +88,9 @@ export function startTelemetry(options: TelemetryOptions = {}): void {
       new PgInstrumentation(),
     ],
     metricReaders: [prometheus],
+    // The http instrumentation's `http.server.request.duration` is in seconds; Prometheus'
+    // convention puts the unit in the name, which the exporter does not do by itself.
+    views: [{ instrumentName: 'http.server.request.duration', name: 'http_server_request_duration_seconds' }],
     // Without this the SDK sets up an OTLP log exporter by default; our logs go to stdout.
     logRecordProcessors: [],
   };

@@ -13,6 +13,14 @@ const compensationFailed = sagaMeter.createCounter('saga_compensation_failed_tot
 const sagasEnded = sagaMeter.createCounter('saga_ended_total', {
   description: 'Sagas that reached a terminal status, by status',
 });
+// At 0 from the start, so the alert's rate() has a series to compare with before the first failure.
+compensationFailed.add(0);
+const sagaDuration = sagaMeter.createHistogram('saga_duration_seconds', {
+  description: 'From the order placed to the saga reaching a terminal status, by that status (outcome)',
+  unit: 's',
+  // Sagas take milliseconds when all goes well and step timeouts (seconds to minutes) when not.
+  advice: { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600] },
+});
 
 /**
  * The one way a saga moves: lock it, decide with a pure function, save the decision with its
@@ -57,11 +65,22 @@ export class SagaRunner {
     // it with this reason, and the saga stays as it was.
     if (decision.rejected !== undefined) throw new PermanentError(decision.rejected);
     await this.store.apply(saga, decision, tx, now);
+    if (endsNow(saga, decision)) await this.recordDuration(orderId, decision.saga.status, tx);
     this.report(saga, decision);
     return { before: saga, decision };
   }
 
-  private report(before: OrderSaga, { saga, steps }: Decision): void {
+  /** Place → terminal, on the database's clock (the one that stamped the order). */
+  private async recordDuration(orderId: string, outcome: string, tx: Tx): Promise<void> {
+    const rows = await tx.$queryRawUnsafe<{ seconds: number }[]>(
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS seconds FROM "order" WHERE id = $1::uuid`,
+      orderId,
+    );
+    if (rows[0]) sagaDuration.record(Math.max(0, rows[0].seconds), { outcome });
+  }
+
+  private report(before: OrderSaga, decision: Decision): void {
+    const { saga, steps } = decision;
     for (const step of steps)
       // Each step is also a saga_step row (GET /orders/:id): at info, one line per saga ending is enough.
       this.logger.debug({
@@ -70,8 +89,7 @@ export class SagaRunner {
         outcome: step.outcome,
         detail: step.detail,
       });
-    if (saga.status === before.status || !(terminalStatuses as readonly string[]).includes(saga.status))
-      return;
+    if (!endsNow(before, decision)) return;
     sagasEnded.add(1, { status: saga.status });
     if (saga.status === 'COMPENSATION_FAILED') {
       compensationFailed.add(1);
@@ -87,4 +105,9 @@ export class SagaRunner {
       );
     }
   }
+}
+
+/** Whether this decision moves the saga into a terminal status (from another status). */
+function endsNow(before: OrderSaga, { saga }: Decision): boolean {
+  return saga.status !== before.status && (terminalStatuses as readonly string[]).includes(saga.status);
 }

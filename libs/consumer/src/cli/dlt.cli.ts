@@ -36,6 +36,7 @@ const filters = (cmd: Command) =>
     .option('--position <partition:offset>', 'only the record at this position of the dead-letter topic');
 
 interface FilterOptions {
+  notReplayed?: boolean;
   topic?: string;
   type?: string;
   aggregate?: string;
@@ -61,6 +62,7 @@ async function collect(options: FilterOptions): Promise<DeadLetterRecord[]> {
     aggregateId: options.aggregate,
     messageId: options.messageId,
     position: options.position,
+    notReplayed: options.notReplayed,
   };
   const records: DeadLetterRecord[] = [];
   for (const topic of topics) records.push(...(await readDeadLetters(kafka, topic, filter)));
@@ -76,7 +78,17 @@ filters(program.command('list').description('one line per dead-lettered message'
       return;
     }
     const table = new Table({
-      head: ['dlt topic', 'pos', 'type', 'aggregate', 'message id', 'error', 'attempts', 'last failure'],
+      head: [
+        'dlt topic',
+        'pos',
+        'type',
+        'aggregate',
+        'message id',
+        'error',
+        'attempts',
+        'last failure',
+        'replayed',
+      ],
     });
     for (const r of records)
       table.push([
@@ -88,6 +100,7 @@ filters(program.command('list').description('one line per dead-lettered message'
         `${r.errorClass}: ${r.errorMessage}`.slice(0, 80),
         r.attempts,
         r.lastFailureAt,
+        r.replayed ? 'yes' : '',
       ]);
     console.log(records.length === 0 ? 'no dead-lettered messages' : table.toString());
   });
@@ -103,19 +116,28 @@ filters(
     .command('replay')
     .description('publish the matching messages to their original topics, same message id'),
 )
-  .option('--all', 'replay every matching message (required when no --position or --message-id is given)')
+  .option(
+    '--all',
+    'replay every matching message not replayed yet (required when no --position or --message-id is given)',
+  )
   .action(async (options: FilterOptions & { all?: boolean }) => {
+    const startedAt = Date.now();
     if (!options.all && !options.position && !options.messageId) {
       program.error(
         'replay needs --position, --message-id, or --all (with optional --type/--aggregate filters)',
       );
     }
     const { brokers, inboxRetentionHours } = program.opts<{ brokers: string; inboxRetentionHours: string }>();
-    const records = await collect(options);
+    // --all means "what still waits"; a message named by position or id is replayed again if asked.
+    const records = await collect({
+      ...options,
+      notReplayed: options.all && !options.position && !options.messageId,
+    });
     refuseBeyondReplayHorizon(records, Number(inboxRetentionHours));
     const replayed = await replayDeadLetters(
       createKafka({ clientId: 'dlt-cli', brokers: brokers.split(',') }),
       records,
+      startedAt,
     );
     for (const r of records)
       console.log(

@@ -56,6 +56,37 @@ describe('BrokerMonitor (real Kafka)', () => {
     expect(second.skew.get(topic)).toBe(3); // every message on one of three partitions
   });
 
+  it('counts the partitions where the group never committed, from their start', async () => {
+    // The group above committed on one partition only; messages on the others are unread too.
+    const other = `${prefix}payment-other`;
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const full = offsets.find((o) => Number(o.high) > 0)!;
+    await admin.setOffsets({
+      groupId: other,
+      topic,
+      partitions: [{ partition: full.partition, offset: full.high }],
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    const empty = offsets.find((o) => o.partition !== full.partition)!.partition;
+    await producer.send({
+      topic,
+      messages: [
+        { partition: empty, value: 'a' },
+        { partition: empty, value: 'b' },
+      ],
+    });
+    await producer.disconnect();
+    await admin.disconnect();
+
+    const snapshot = await monitor.sweep();
+    const mine = snapshot.partitions.filter((p) => p.group === other);
+    expect(mine.find((p) => p.partition === empty)).toMatchObject({ lag: 2 });
+    expect(mine.reduce((sum, p) => sum + p.lag, 0)).toBe(2);
+  });
+
   it('reports no lag and full headroom for a group that committed everything', async () => {
     const admin = kafka.admin();
     await admin.connect();

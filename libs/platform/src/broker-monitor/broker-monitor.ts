@@ -1,4 +1,6 @@
+import type { Histogram } from '@opentelemetry/api';
 import type { Admin, Kafka } from 'kafkajs';
+import { DEAD_LETTER_READER_GROUP_PREFIX, summarizeDeadLetters } from '@order-saga/consumer';
 import { meter } from '@order-saga/telemetry';
 import { OffsetHistory, skewRatio } from './offset-history.js';
 
@@ -35,6 +37,14 @@ export interface BrokerSnapshot {
   at: number;
   partitions: PartitionLag[];
   skew: Map<string, number>;
+  /** Records on each dead-letter topic that no replay marker names yet. */
+  deadLetters: Map<string, number>;
+}
+
+interface DeadLetterState {
+  /** The topic's end offsets when it was last counted: it is read again only when they move. */
+  ends: string;
+  waiting: number;
 }
 
 /**
@@ -50,10 +60,14 @@ export interface BrokerSnapshot {
 export class BrokerMonitor {
   private readonly histories = new Map<string, OffsetHistory>();
   private readonly retentionMs = new Map<string, number>();
+  private readonly deadLetters = new Map<string, DeadLetterState>();
+  private readonly replaysSeen = new Set<string>();
+  private readonly startedAt = Date.now();
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private latest?: BrokerSnapshot;
+  private replayDuration?: Histogram;
 
   constructor(private readonly options: BrokerMonitorOptions) {}
 
@@ -84,6 +98,16 @@ export class BrokerMonitor {
     }).addCallback((result) => {
       for (const [key, value] of this.perGroupTopic((p) => p.headroomSeconds, Math.min))
         if (Number.isFinite(value)) result.observe(value, key);
+    });
+    m.createObservableGauge('dead_letter_messages', {
+      description: 'Records on each dead-letter topic not replayed yet (pnpm dlt list)',
+    }).addCallback((result) => {
+      for (const [topic, waiting] of this.latest?.deadLetters ?? []) result.observe(waiting, { topic });
+    });
+    this.replayDuration = m.createHistogram('dead_letter_replay_duration_seconds', {
+      description: 'Duration of each pnpm dlt replay run, read from the replay markers it leaves on the DLTs',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },
     });
     m.createObservableGauge('topic_partition_skew_ratio', {
       description: 'Max over mean of messages per partition over the skew window, per topic',
@@ -126,8 +150,18 @@ export class BrokerMonitor {
 
     const { groups } = await admin.listGroups();
     const partitions: PartitionLag[] = [];
-    for (const { groupId } of groups.filter((g) => g.groupId.startsWith(prefix))) {
-      const committed = await admin.fetchOffsets({ groupId });
+    // The dead-letter readers' groups live for one read and are not consumers anyone watches.
+    const watched = groups.filter(
+      (g) => g.groupId.startsWith(prefix) && !g.groupId.startsWith(DEAD_LETTER_READER_GROUP_PREFIX),
+    );
+    for (const { groupId } of watched) {
+      // Without topics the broker answers only the partitions the group committed on, and a
+      // partition it never read would show no lag at all: ask again for every partition of them.
+      const topicsOfGroup = (await admin.fetchOffsets({ groupId }))
+        .map((t) => t.topic)
+        .filter((t) => ends.has(t));
+      if (topicsOfGroup.length === 0) continue;
+      const committed = await admin.fetchOffsets({ groupId, topics: topicsOfGroup });
       for (const { topic, partitions: parts } of committed) {
         const topicEnds = ends.get(topic);
         if (!topicEnds) continue;
@@ -148,8 +182,41 @@ export class BrokerMonitor {
       const ratio = skewRatio(counts);
       if (ratio !== undefined) skew.set(topic, ratio);
     }
-    this.latest = { at: now, partitions, skew };
+    const deadLetters = await this.countDeadLetters(
+      topics.filter((t) => t.endsWith('.dlt')),
+      ends,
+    );
+    this.latest = { at: now, partitions, skew, deadLetters };
     return this.latest;
+  }
+
+  /**
+   * Counts each dead-letter topic's records without a replay marker, reading a topic again only
+   * when its end offsets moved (a dead letter or a marker was added): dead-letter topics are
+   * small and rarely written. Records each replay run's duration once, if it ran after this
+   * monitor started (an older run was this figure's business before a restart).
+   */
+  private async countDeadLetters(
+    topics: string[],
+    ends: Map<string, Map<number, number>>,
+  ): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const topic of topics) {
+      const signature = [...(ends.get(topic) ?? [])].map(([p, high]) => `${p}:${high}`).join(',');
+      let state = this.deadLetters.get(topic);
+      if (state?.ends !== signature) {
+        const summary = await summarizeDeadLetters(this.options.kafka, topic);
+        for (const run of summary.runs) {
+          if (this.replaysSeen.has(run.id)) continue;
+          this.replaysSeen.add(run.id);
+          if (run.at >= this.startedAt) this.replayDuration?.record(run.durationMs / 1000);
+        }
+        state = { ends: signature, waiting: summary.waiting };
+        this.deadLetters.set(topic, state);
+      }
+      counts.set(topic, state.waiting);
+    }
+    return counts;
   }
 
   private lagOf(
