@@ -9,6 +9,8 @@ import { FreshnessInterceptor } from './http/freshness.interceptor.js';
 import { ProjectionsService } from './infra/projections.service.js';
 import { KAFKA, PG_POOL } from './infra/tokens.js';
 import { ListOrdersController } from './list-orders/list-orders.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { RebuildMetrics } from './metrics/rebuild-metrics.js';
 import { OrderSummaryQueries } from './order-summary/order-summary.queries.js';
 import { StatsController } from './stats/stats.controller.js';
 
@@ -17,7 +19,13 @@ const config = loadOrExit();
 /** The read side: projections of every service's messages, and the queries over them. */
 @Module({
   imports: [LoggingModule.forRoot({ service: config.serviceName, level: config.logLevel })],
-  controllers: [HealthController, ListOrdersController, GetOrderController, StatsController],
+  controllers: [
+    HealthController,
+    ListOrdersController,
+    GetOrderController,
+    StatsController,
+    MetricsController,
+  ],
   providers: [
     { provide: CONFIG, useValue: config },
     {
@@ -27,12 +35,14 @@ const config = loadOrExit();
     },
     {
       provide: KAFKA,
-      useFactory: (cfg: OrderViewConfig) => createKafka({ clientId: 'order-view', brokers: cfg.kafkaBrokers }),
+      useFactory: (cfg: OrderViewConfig) =>
+        createKafka({ clientId: 'order-view', brokers: cfg.kafkaBrokers }),
       inject: [CONFIG],
     },
     ProjectionsService,
     OrderSummaryQueries,
     FreshnessInterceptor,
+    RebuildMetrics,
   ],
 })
 export class OrderViewModule {}

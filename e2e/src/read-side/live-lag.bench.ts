@@ -21,7 +21,10 @@ const seconds = Number(opts.seconds);
 
 const prefix = uniqueTopicPrefix('live-lag');
 const kafka = createKafka({ clientId: 'live-lag-bench', brokers: testInfra().kafkaBrokers });
-await ensureTopics(kafka, topicKeys.map((k) => topicName(k, prefix)));
+await ensureTopics(
+  kafka,
+  topicKeys.map((k) => topicName(k, prefix)),
+);
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 // One order first, so that the back-fill has something to switch on.
@@ -33,7 +36,9 @@ try {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const health = await view.get<{ projections: { lagMessages: number; lagSeconds: number }[] }>('/health');
+      const health = await view.get<{ projections: { lagMessages: number; lagSeconds: number }[] }>(
+        '/health',
+      );
       samples.push(health.body.projections[0]!);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -57,7 +62,8 @@ try {
   sampling = false;
   await sampler;
   const sorted = (key: 'lagMessages' | 'lagSeconds') => samples.map((s) => s[key]).sort((a, b) => a - b);
-  const pct = (list: number[], p: number) => list[Math.min(list.length - 1, Math.floor(list.length * p))] ?? 0;
+  const pct = (list: number[], p: number) =>
+    list[Math.min(list.length - 1, Math.floor(list.length * p))] ?? 0;
   const messages = sorted('lagMessages');
   const secs = sorted('lagSeconds');
   console.log(

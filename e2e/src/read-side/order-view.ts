@@ -30,7 +30,14 @@ export interface ProjectionHealth {
   generation: number | null;
   lagMessages: number | null;
   rebuildableFromStart: boolean | null;
-  retention: { topic: string; partition: number; position: number; earliestRetained: number; headroomMessages: number; retentionMs: number | null }[];
+  retention: {
+    topic: string;
+    partition: number;
+    position: number;
+    earliestRetained: number;
+    headroomMessages: number;
+    retentionMs: number | null;
+  }[];
 }
 
 /**
@@ -76,10 +83,12 @@ export class OrderView {
 
   async startProcess(): Promise<void> {
     this.process = new TestProcess('order-view', `${repoRoot}/apps/order-view/dist/main.js`, this.env, {
+      // As ./scripts/start runs it: traces and /metrics come from the telemetry register hook.
+      nodeArgs: ['--import', `${repoRoot}/libs/telemetry/dist/register.js`],
       cwd: `${repoRoot}/apps/order-view`,
     }).start();
     await waitFor(async () => (await fetch(`${this.url}/health`).catch(() => null))?.ok === true, {
-      timeoutMs: Number(process.env.E2E_SERVICE_START_TIMEOUT_MS ?? 60_000),
+      timeoutMs: Number(process.env.E2E_SERVICE_START_TIMEOUT_MS ?? 240_000),
       intervalMs: 200,
       message: () => `order-view did not become healthy:\n${this.process.logs.slice(-4000)}`,
     });
@@ -106,7 +115,11 @@ export class OrderView {
         last = await this.health();
         return last.state === 'live' && last.lagMessages === 0;
       },
-      { timeoutMs, intervalMs: 250, message: () => `order-view not caught up: ${JSON.stringify(last)}\n${this.process.logs.slice(-3000)}` },
+      {
+        timeoutMs,
+        intervalMs: 250,
+        message: () => `order-view not caught up: ${JSON.stringify(last)}\n${this.process.logs.slice(-3000)}`,
+      },
     );
   }
 
@@ -117,7 +130,9 @@ export class OrderView {
 
   /** The whole read model, by query: one row per placed order, ordered by id. */
   async readModel(): Promise<{ key: string; doc: unknown }[]> {
-    return (await this.pool.query<{ key: string; doc: unknown }>('SELECT key, doc FROM order_summary ORDER BY key')).rows;
+    return (
+      await this.pool.query<{ key: string; doc: unknown }>('SELECT key, doc FROM order_summary ORDER BY key')
+    ).rows;
   }
 
   async stop(): Promise<void> {

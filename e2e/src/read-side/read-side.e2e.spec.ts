@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKafka } from '@order-saga/outbox';
-import { testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
+import { parsePrometheusText, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anOrder, SagaSystem, terminal, type PlaceOrderBody } from '../saga/system.js';
 import { CliRun, OrderView } from './order-view.js';
@@ -16,7 +16,12 @@ const COUNT = 210;
 function mixedOrder(i: number): PlaceOrderBody {
   switch (i % 6) {
     case 0:
-      return anOrder({ items: [{ sku: 'widget', quantity: 1 + (i % 3) }, { sku: 'gadget', quantity: 1 }] });
+      return anOrder({
+        items: [
+          { sku: 'widget', quantity: 1 + (i % 3) },
+          { sku: 'gadget', quantity: 1 },
+        ],
+      });
     case 1:
       return anOrder({ customerId: 'bob', items: [{ sku: 'gadget', quantity: 1 + (i % 3) }] });
     case 2:
@@ -90,7 +95,13 @@ describe('read side: order-view projects every service’s messages', () => {
     await waitFor(
       async () =>
         Number(
-          (await system.query<{ n: string }>('order', 'SELECT count(*) AS n FROM "order" WHERE status = ANY($1)', [terminal]))[0]!.n,
+          (
+            await system.query<{ n: string }>(
+              'order',
+              'SELECT count(*) AS n FROM "order" WHERE status = ANY($1)',
+              [terminal],
+            )
+          )[0]!.n,
         ) === COUNT,
       { timeoutMs: 600_000, intervalMs: 1000, message: () => `sagas still running\n${system.tail()}` },
     );
@@ -103,7 +114,13 @@ describe('read side: order-view projects every service’s messages', () => {
 
   it('agrees with the write side order by order, and every timeline holds each service’s messages in causal order', async () => {
     await view.caughtUp(300_000);
-    const written = await system.query<{ id: string; status: string; total: number; customer_id: string; items: { sku: string; quantity: number }[] }>(
+    const written = await system.query<{
+      id: string;
+      status: string;
+      total: number;
+      customer_id: string;
+      items: { sku: string; quantity: number }[];
+    }>(
       'order',
       `SELECT o.id, o.status, o.total, o.customer_id,
               json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.sku) AS items
@@ -114,14 +131,21 @@ describe('read side: order-view projects every service’s messages', () => {
     for (const order of written) {
       const { status, body, headers } = await view.get<OrderDetail>(`/orders/${order.id}`);
       expect(status).toBe(200);
-      expect(headers.get('read-model-freshness')).toMatch(/^as-of=\S+; lag-messages=\d+; lag-seconds=[\d.]+; generation=\d+$/);
+      expect(headers.get('read-model-freshness')).toMatch(
+        /^as-of=\S+; lag-messages=\d+; lag-seconds=[\d.]+; generation=\d+$/,
+      );
       expect(body.freshness.generation).toBe(1);
       expect({
         status: body.status,
         total: body.total,
         customerId: body.customerId,
         items: [...body.items].sort((a, b) => a.sku.localeCompare(b.sku)),
-      }).toEqual({ status: order.status, total: order.total, customerId: order.customer_id, items: order.items });
+      }).toEqual({
+        status: order.status,
+        total: order.total,
+        customerId: order.customer_id,
+        items: order.items,
+      });
 
       const types = body.timeline.map((e) => e.type);
       expect(types[0]).toBe('OrderPlaced');
@@ -132,10 +156,21 @@ describe('read side: order-view projects every service’s messages', () => {
           if (at !== -1) expect(at, `${entry.type} after ${cause} in ${types.join(',')}`).toBeLessThan(i);
         }
         expect(entry.service).toBe(entry.topic.endsWith('.commands') ? 'order' : entry.topic.split('.')[0]);
-        expect(entry.compensation).toBe(['ReleaseStock', 'RefundPayment', 'CancelShipment', 'StockReleased', 'PaymentRefunded', 'ShipmentCancelled'].includes(entry.type));
+        expect(entry.compensation).toBe(
+          [
+            'ReleaseStock',
+            'RefundPayment',
+            'CancelShipment',
+            'StockReleased',
+            'PaymentRefunded',
+            'ShipmentCancelled',
+          ].includes(entry.type),
+        );
       }
       if (order.status === 'CONFIRMED') {
-        expect(new Set(body.timeline.map((e) => e.service))).toEqual(new Set(['order', 'inventory', 'payment', 'shipping']));
+        expect(new Set(body.timeline.map((e) => e.service))).toEqual(
+          new Set(['order', 'inventory', 'payment', 'shipping']),
+        );
         // Not necessarily last: under load a step's deadline re-sends it, and the late duplicate
         // reply is published after the confirmation.
         expect(types).toContain('OrderConfirmed');
@@ -148,7 +183,9 @@ describe('read side: order-view projects every service’s messages', () => {
     const seen: OrderPage['items'] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: OrderPage } = await view.get<OrderPage>(`/orders?limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: OrderPage } = await view.get<OrderPage>(
+        `/orders?limit=37${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.items);
       cursor = page.body.nextCursor;
@@ -168,7 +205,10 @@ describe('read side: order-view projects every service’s messages', () => {
     expect(tooMany.headers.get('content-type')).toContain('application/problem+json');
     expect(tooMany.body.errors[0]!.field).toBe('limit');
 
-    const stats = await view.get<{ ordersByStatus: Record<string, number>; placeToTerminalMs: Record<string, { p99: number }> }>('/stats?window=15m');
+    const stats = await view.get<{
+      ordersByStatus: Record<string, number>;
+      placeToTerminalMs: Record<string, { p99: number }>;
+    }>('/stats?window=15m');
     expect(Object.values(stats.body.ordersByStatus).reduce((a, b) => a + b, 0)).toBe(COUNT);
     expect(stats.body.placeToTerminalMs.CONFIRMED!.p99).toBeGreaterThan(0);
   }, 300_000);
@@ -191,7 +231,11 @@ describe('read side: order-view projects every service’s messages', () => {
       .poll(
         async () =>
           Number(
-            (await view.pool.query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM projection_checkpoint WHERE generation = 2`)).rows[0]!.n,
+            (
+              await view.pool.query<{ n: string }>(
+                `SELECT coalesce(sum(next_offset), 0) AS n FROM projection_checkpoint WHERE generation = 2`,
+              )
+            ).rows[0]!.n,
           ),
         { timeout: 60_000, interval: 100 },
       )
@@ -209,6 +253,17 @@ describe('read side: order-view projects every service’s messages', () => {
     expect(await view.readModel()).toEqual(before);
 
     await expect.poll(async () => (await view.health()).generation, { timeout: 30_000 }).toBe(2);
+    // The switch is a rebuild the service's /metrics reports, whichever process ran it.
+    await expect
+      .poll(
+        async () => {
+          const families = parsePrometheusText(await (await fetch(`${view.url}/metrics`)).text());
+          const rebuilds = families.find((f) => f.name === 'projection_rebuild_duration_seconds');
+          return Number(rebuilds?.metrics[0]?.count ?? 0);
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThanOrEqual(1);
     reading = false;
     await reader;
     expect(answers.length).toBeGreaterThan(5);
@@ -226,7 +281,11 @@ describe('read side: order-view projects every service’s messages', () => {
   it('projects an exported slice imported under another prefix into the same read model, PII masked', async () => {
     const file = join(tmpdir(), `slice-${randomUUID()}.jsonl.gz`);
     const env = { KAFKA_BROKERS: testInfra().kafkaBrokers.join(',') };
-    const exported = await new CliRun(topicsCli, ['export', '--prefix', system.prefix, '--out', file], env).done();
+    const exported = await new CliRun(
+      topicsCli,
+      ['export', '--prefix', system.prefix, '--out', file],
+      env,
+    ).done();
     expect(exported.code, exported.output).toBe(0);
     expect(exported.output).toMatch(/wrote \d+ records to .* \(PII masked\)/);
     const devPrefix = uniqueTopicPrefix('dev');
@@ -246,7 +305,8 @@ describe('read side: order-view projects every service’s messages', () => {
       expect(replayed.map((r) => ({ key: r.key, doc: pii(r.doc as Record<string, unknown>) }))).toEqual(
         original.map((r) => ({ key: r.key, doc: pii(r.doc as Record<string, unknown>) })),
       );
-      const customers = (rows: { doc: unknown }[]) => new Set(rows.map((r) => (r.doc as { customerId: string }).customerId));
+      const customers = (rows: { doc: unknown }[]) =>
+        new Set(rows.map((r) => (r.doc as { customerId: string }).customerId));
       expect([...customers(replayed)].every((c) => /^pii-[0-9a-f]{12}$/.test(c))).toBe(true);
       expect(customers(replayed).size).toBe(customers(original).size);
     } finally {
@@ -260,11 +320,18 @@ describe('read side: order-view projects every service’s messages', () => {
     const topic = `${system.prefix}payment.events`;
     try {
       const partition = (await admin.fetchTopicOffsets(topic)).find((p) => Number(p.high) > 3)!;
-      await admin.deleteTopicRecords({ topic, partitions: [{ partition: partition.partition, offset: '3' }] });
+      await admin.deleteTopicRecords({
+        topic,
+        partitions: [{ partition: partition.partition, offset: '3' }],
+      });
       const refused = await view.cli(['rebuild', 'order-summary']).done();
       expect(refused.code, refused.output).toBe(4);
-      expect(refused.output).toContain(`${topic}[${partition.partition}]: needs offset 0, earliest retained is 3 (3 records gone)`);
-      await expect.poll(async () => (await view.health()).rebuildableFromStart, { timeout: 30_000 }).toBe(false);
+      expect(refused.output).toContain(
+        `${topic}[${partition.partition}]: needs offset 0, earliest retained is 3 (3 records gone)`,
+      );
+      await expect
+        .poll(async () => (await view.health()).rebuildableFromStart, { timeout: 30_000 })
+        .toBe(false);
       const health = await view.health();
       const row = health.retention.find((r) => r.topic === topic && r.partition === partition.partition)!;
       expect(row.earliestRetained).toBe(3);

@@ -23,15 +23,21 @@ const events = Number(opts.events);
 const prefix = uniqueTopicPrefix('rebuild-bench');
 const infra = testInfra();
 const kafka = createKafka({ clientId: 'rebuild-bench', brokers: infra.kafkaBrokers });
-await ensureTopics(kafka, topicKeys.map((k) => topicName(k, prefix)));
+await ensureTopics(
+  kafka,
+  topicKeys.map((k) => topicName(k, prefix)),
+);
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 
 const started = Date.now();
 let published = 0;
-for (let order = 0; published < events; order += 100) published += await publishOrders(producer, prefix, 100, order);
+for (let order = 0; published < events; order += 100)
+  published += await publishOrders(producer, prefix, 100, order);
 await producer.disconnect();
-console.error(`published ${published} messages under ${prefix} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.error(
+  `published ${published} messages under ${prefix} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 const db = await createScratchDatabase({
   adminUrl: infra.adminDatabaseUrl,
@@ -41,10 +47,19 @@ const db = await createScratchDatabase({
 });
 try {
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [`${repoRoot}/apps/order-view/dist/cli/projections.cli.js`, 'rebuild', 'order-summary'], {
-      stdio: 'inherit',
-      env: { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: infra.kafkaBrokers.join(','), KAFKA_TOPIC_PREFIX: prefix },
-    });
+    const child = spawn(
+      process.execPath,
+      [`${repoRoot}/apps/order-view/dist/cli/projections.cli.js`, 'rebuild', 'order-summary'],
+      {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+          KAFKA_TOPIC_PREFIX: prefix,
+        },
+      },
+    );
     child.once('exit', resolve);
   });
   process.exitCode = code ?? 1;

@@ -33,7 +33,13 @@ export function confirmedOrder(i: number): Envelope[] {
     const cause = out.at(-1);
     out.push(createEnvelope(type, payload, cause ? causedBy(cause) : { correlationId: orderId }) as Envelope);
   };
-  add('OrderPlaced', { orderId, customerId: `customer-${i % 1000}`, items, total: 2000, shippingAddress: address });
+  add('OrderPlaced', {
+    orderId,
+    customerId: `customer-${i % 1000}`,
+    items,
+    total: 2000,
+    shippingAddress: address,
+  });
   add('ReserveStock', { orderId, items });
   add('StockReserved', { orderId, items });
   add('ChargePayment', { orderId, customerId: `customer-${i % 1000}`, amount: 2000 });
@@ -45,7 +51,12 @@ export function confirmedOrder(i: number): Envelope[] {
 }
 
 /** Publishes `orders` synthetic confirmed orders (8 messages each) under `prefix`; returns the message count. */
-export async function publishOrders(producer: Producer, prefix: string, orders: number, first = 0): Promise<number> {
+export async function publishOrders(
+  producer: Producer,
+  prefix: string,
+  orders: number,
+  first = 0,
+): Promise<number> {
   const byTopic = new Map<string, OutgoingKafkaMessage[]>();
   let count = 0;
   for (let i = first; i < first + orders; i++) {
@@ -57,6 +68,9 @@ export async function publishOrders(producer: Producer, prefix: string, orders: 
       count++;
     }
   }
-  await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+  await producer.sendBatch({
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    acks: -1,
+  });
   return count;
 }

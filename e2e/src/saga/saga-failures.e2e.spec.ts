@@ -17,7 +17,9 @@ describe('sagas survive crashes and missing participants', () => {
 
   beforeAll(async () => {
     system = await SagaSystem.start('failures', {
-      SAGA_STEP_TIMEOUT_MS: '1500',
+      // Short enough for deadlines to pass within a test, long enough that a busy 2-core machine
+      // (a hop took 2–3 s at load 20) does not time out the steps before the fault is injected.
+      SAGA_STEP_TIMEOUT_MS: '3000',
       SAGA_STEP_MAX_ATTEMPTS: '2',
       SAGA_COMPENSATION_MAX_ATTEMPTS: '6',
       SAGA_COMPENSATION_BACKOFF_MS: '500',
