@@ -244,7 +244,9 @@ export class SagaSystem {
       },
       {
         timeoutMs,
-        intervalMs: 100,
+        // Suites wait for hundreds of orders at once: every 100 ms each was load enough to slow
+        // the system under test.
+        intervalMs: 250,
         message: () => `order ${orderId} not terminal: ${JSON.stringify(last)}\n${this.tail()}`,
       },
     );
