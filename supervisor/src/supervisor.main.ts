@@ -36,8 +36,12 @@ const log: SupervisorLog = (level, msg, fields = {}) => {
   }
 };
 
+// ./scripts/start hands the control surface its token as SUPERVISOR_ADMIN_TOKEN and the services
+// never see it: their own admin endpoints stay as ADMIN_TOKEN (set or not) configures them.
+const adminToken = process.env.SUPERVISOR_ADMIN_TOKEN ?? process.env.ADMIN_TOKEN;
+delete process.env.SUPERVISOR_ADMIN_TOKEN;
 const supervisor = new Supervisor(config.processes, { log, output });
-const server = createControlServer(supervisor, process.env.ADMIN_TOKEN);
+const server = createControlServer(supervisor, adminToken);
 
 let stopping = false;
 const shutdown = async (signal: string) => {
