@@ -1,0 +1,204 @@
+import { createKafka } from '@order-saga/outbox';
+import { testInfra, waitFor } from '@order-saga/testing';
+import { topicsFor } from '@order-saga/contracts';
+import type { SagaSystem, Service } from '../saga/system.js';
+import type { Drill, DrillContext, Evidence } from './drill.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Messages a participant has applied (inbox rows) at or past its group's committed offset on
+ * `topic`: with the process dead, each of them will be delivered again. More than zero proves the
+ * kill landed between a database commit and its offset commit.
+ */
+async function appliedNotCommitted(system: SagaSystem, service: Service, topic: string): Promise<number> {
+  const rows = await system.query<{ consumer: string; partition: number; offset: string }>(
+    service,
+    'SELECT consumer, partition, "offset"::text AS offset FROM inbox WHERE topic = $1',
+    [topic],
+  );
+  if (rows.length === 0) return 0;
+  const admin = createKafka({
+    clientId: `${system.name}-offsets`,
+    brokers: testInfra().kafkaBrokers,
+  }).admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({
+      groupId: `${system.prefix}${rows[0]!.consumer}`,
+      topics: [topic],
+    });
+    const at = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+    return rows.filter((r) => Number(r.offset) >= Math.max(at.get(r.partition) ?? 0, 0)).length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function killUntilProven(
+  ctx: DrillContext,
+  service: Service,
+  measure: () => Promise<number>,
+  tries = 6,
+): Promise<{ kills: number; measured: number }> {
+  for (let kill = 1; kill <= tries; kill++) {
+    await ctx.system.kill(service);
+    const measured = await measure();
+    ctx.log(`kill -9 ${service} #${kill}: ${measured}`);
+    await ctx.restart(service);
+    if (measured > 0) return { kills: kill, measured };
+    await sleep(300 + Math.random() * 700);
+  }
+  return { kills: tries, measured: 0 };
+}
+
+const orderSteps = async (system: SagaSystem, orderId: string) =>
+  (await system.order(orderId).catch(() => undefined))?.steps.map((s) => `${s.name}:${s.outcome}`) ?? [];
+
+/** The drills, in the order `pnpm drill all` runs them. */
+export const drills: Drill[] = [
+  {
+    name: 'consumer-crash',
+    summary:
+      'kill -9 payment between its database commit and its offset commit, under load → the redelivered commands are deduplicated: no second charge',
+    drainBoundMs: 90_000,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(Math.max(5, Math.floor(ctx.load.placed / 3)));
+      const topic = topicsFor(ctx.system.prefix).payment.commands;
+      const { kills, measured } = await killUntilProven(ctx, 'payment', () =>
+        appliedNotCommitted(ctx.system, 'payment', topic),
+      );
+      return {
+        fault: `kill -9 payment (${kills} kill${kills > 1 ? 's' : ''}) with commands applied but their offsets not committed`,
+        proven: measured > 0,
+        duplicatesDelivered: measured,
+        figures: { 'commands applied, offset not committed at the kill (redelivered)': measured },
+      } satisfies Evidence;
+    },
+  },
+  {
+    name: 'relay-crash',
+    summary:
+      'kill -9 payment while its outbox relay has sent a batch but not marked it → the batch is sent again; consumers deduplicate, no second effect',
+    drainBoundMs: 90_000,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(5);
+      const republished = async () => {
+        const events = await ctx.system.events('payment');
+        const ids = events.map((e) => e.messageId);
+        return ids.length - new Set(ids).size;
+      };
+      // The send→mark window is short: kill at random moments until a re-sent batch shows up.
+      let kills = 0;
+      let measured = 0;
+      while (kills < 10 && measured === 0) {
+        await sleep(100 + Math.random() * 400);
+        await ctx.system.kill('payment');
+        kills += 1;
+        await ctx.restart('payment');
+        await sleep(1000);
+        measured = await republished();
+        ctx.log(`kill -9 payment #${kills}: ${measured} event(s) published twice`);
+      }
+      return {
+        fault: `kill -9 payment ${kills} time(s) during relay batches`,
+        proven: measured > 0,
+        duplicatesDelivered: measured,
+        figures: { 'events published twice (sent, not marked, sent again)': measured },
+      };
+    },
+  },
+  {
+    name: 'ambiguous-payment',
+    summary:
+      'freeze payment (SIGSTOP) past the charge deadline, then SIGCONT: charges commit but their replies arrive late → one capture, or one capture + one refund, never two captures',
+    drainBoundMs: 120_000,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(5);
+      const pid = ctx.system.processes.get('payment')!.pid!;
+      process.kill(pid, 'SIGSTOP');
+      // Two sends of 3 s each, and some margin: every charge in flight is past its deadline.
+      await sleep(8000);
+      process.kill(pid, 'SIGCONT');
+      await ctx.load.done;
+      // An order whose charge step timed out yet was charged: the reply came too late.
+      await sleep(5000);
+      const late: string[] = [];
+      const events = await ctx.system.events('payment');
+      const charged = new Set(
+        events.filter((e) => e.type === 'PaymentCharged').map((e) => e.payload.orderId as string),
+      );
+      for (const orderId of ctx.load.accepted.keys())
+        if (
+          charged.has(orderId) &&
+          (await orderSteps(ctx.system, orderId)).includes('charge-payment:timed-out')
+        )
+          late.push(orderId);
+      return {
+        fault: 'SIGSTOP payment for 8 s (charge deadline 2 × 3 s), then SIGCONT',
+        proven: late.length > 0,
+        figures: { 'orders charged after their charge step timed out': late.length },
+      };
+    },
+  },
+  {
+    name: 'orchestrator-crash',
+    summary:
+      'kill -9 the order service while it compensates (refund and release requested, unanswered) → each compensation applied once, the saga ends CANCELLED',
+    drainBoundMs: 120_000,
+    inject: async (ctx) => {
+      const { system } = ctx;
+      await ctx.acceptedAtLeast(5);
+      await system.kill('shipping');
+      const orderId = await system.place({
+        customerId: 'alice',
+        items: [{ sku: 'widget', quantity: 1 }],
+        shippingAddress: { country: 'AQ', city: 'McMurdo', line1: 'Station' },
+      });
+      ctx.load.accepted.set(orderId, 'alice');
+      await waitFor(async () => (await orderSteps(system, orderId)).includes('create-shipment:requested'), {
+        timeoutMs: 60_000,
+      });
+      // Compensations will have nowhere to go: payment and inventory are down when shipping refuses.
+      await system.kill('payment');
+      await system.kill('inventory');
+      await ctx.restart('shipping');
+      await waitFor(async () => (await orderSteps(system, orderId)).includes('RefundPayment:requested'), {
+        timeoutMs: 60_000,
+      });
+      const pending = (await system.order(orderId)).status;
+      await system.kill('order');
+      ctx.log(`kill -9 order while ${orderId} is ${pending}`);
+      await ctx.restart('payment');
+      await ctx.restart('inventory');
+      await ctx.restart('order');
+      return {
+        fault: `kill -9 order during compensation (order ${pending}, refund and release requested)`,
+        proven: pending === 'COMPENSATING' || pending === 'COMPENSATION_FAILED',
+        figures: { 'status at the kill': pending },
+      };
+    },
+  },
+  {
+    name: 'zombie',
+    summary:
+      'SIGSTOP inventory past its consumer session timeout, then SIGCONT → its partitions moved, its stale work is fenced: no double reservation',
+    drainBoundMs: 120_000,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(5);
+      const pid = ctx.system.processes.get('inventory')!.pid!;
+      process.kill(pid, 'SIGSTOP');
+      await sleep(35_000);
+      process.kill(pid, 'SIGCONT');
+      return {
+        fault: 'SIGSTOP inventory for 35 s (past the 30 s session timeout), then SIGCONT',
+        proven: true,
+        figures: { 'paused for (s)': 35 },
+      };
+    },
+  },
+];
+
+/** Kept for later drills that publish straight to the broker. */
+export const kafkaFor = (system: SagaSystem) =>
+  createKafka({ clientId: `${system.name}-drill`, brokers: testInfra().kafkaBrokers });
