@@ -5,13 +5,13 @@ import type { DrillReport } from './drill.js';
 import { formatReport, runDrill } from './run-drill.js';
 
 /** The CI subset: the drills the issue asks CI to cover that run in about a minute each. */
-const quick = ['consumer-crash', 'relay-crash', 'ambiguous-payment', 'orchestrator-crash'];
+const quick = ['consumer-crash', 'relay-crash', 'poison', 'ambiguous-payment', 'orchestrator-crash'];
 
 const program = new Command('drill')
   .description('Failure drills: load, one fault, recovery, and the invariants checked after it')
   .argument('[name]', 'a drill, `all`, or `list`', 'list')
   .option('--orders <n>', 'orders to place', (v) => Number(v), 60)
-  .option('--rate <n>', 'orders per second', (v) => Number(v), 10)
+  .option('--rate <n>', 'orders per second', (v) => Number(v), 3)
   .option('--quick', `the CI subset (${quick.join(', ')}) with small load`)
   .option('--json', 'print one JSON object')
   .action(async (name: string, opts: { orders: number; rate: number; quick?: boolean; json?: boolean }) => {
@@ -25,7 +25,7 @@ const program = new Command('drill')
         ? drills
         : drills.filter((d) => d.name === name);
     if (chosen.length === 0) throw new Error(`no drill named ${name}: pnpm drill list`);
-    const orders = opts.quick ? Math.min(opts.orders, 40) : opts.orders;
+    const orders = opts.quick ? Math.min(opts.orders, 30) : opts.orders;
     const log = (line: string) => {
       if (!opts.json) process.stderr.write(`${line}\n`);
     };
