@@ -34,7 +34,11 @@ export interface Drill {
   drainBoundMs: number;
   /** Poison drills dead-letter on purpose (and replay); for every other drill, none may appear. */
   deadLetters?: boolean;
+  /** Runs before the load starts (e.g. puts a proxy in front of a database). */
+  prepare?: (system: SagaSystem) => Promise<void>;
   inject: (ctx: DrillContext) => Promise<Evidence>;
+  /** Runs after the invariants, before the system stops. */
+  cleanup?: () => Promise<void>;
 }
 
 /** A drill's report: what `pnpm drill` prints (and `--json` prints as one object). */

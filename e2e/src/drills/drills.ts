@@ -1,5 +1,5 @@
 import { createKafka } from '@order-saga/outbox';
-import { testInfra, waitFor } from '@order-saga/testing';
+import { TcpProxy, testInfra, waitFor } from '@order-saga/testing';
 import { randomUUID } from 'node:crypto';
 import { deadLetterTopic, topicsFor, wireHeaders } from '@order-saga/contracts';
 import { readDeadLetters, replayDeadLetters } from '@order-saga/consumer';
@@ -279,6 +279,48 @@ export const drills: Drill[] = [
     },
   },
   {
+    name: 'duplicates',
+    summary:
+      "stop payment, move its consumer group's offsets on payment.commands back by 20 per partition (as kafka-consumer-groups --reset-offsets --shift-by -20 does), restart → every command in the range delivered again, no second effect",
+    drainBoundMs: 90_000,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(Math.max(10, Math.floor(ctx.load.placed / 2)));
+      const topic = topicsFor(ctx.system.prefix).payment.commands;
+      const [{ consumer } = { consumer: '' }] = await ctx.system.query<{ consumer: string }>(
+        'payment',
+        'SELECT DISTINCT consumer FROM inbox WHERE topic = $1',
+        [topic],
+      );
+      const groupId = `${ctx.system.prefix}${consumer}`;
+      // A group's offsets can only be moved while it has no member: a graceful stop leaves at once.
+      await ctx.system.processes.get('payment')!.stop();
+      const admin = kafkaFor(ctx.system).admin();
+      await admin.connect();
+      let moved = 0;
+      try {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const partitions = (committed?.partitions ?? []).map((p) => {
+          const at = Number(p.offset);
+          const to = Math.max(0, at - 20);
+          moved += Math.max(0, at - to);
+          return { partition: p.partition, offset: String(to) };
+        });
+        await admin.setOffsets({ groupId, topic, partitions });
+      } finally {
+        await admin.disconnect();
+      }
+      ctx.log(`moved ${groupId} back by ${moved} messages on ${topic}`);
+      await ctx.restart('payment');
+      return {
+        fault: `payment's group moved back 20 offsets per partition of payment.commands (${moved} commands)`,
+        proven: moved > 0,
+        duplicatesDelivered: moved,
+        figures: { 'commands delivered again': moved },
+      };
+    },
+  },
+  databaseOutage(),
+  {
     name: 'zombie',
     summary:
       'SIGSTOP inventory past its consumer session timeout, then SIGCONT → its partitions moved, its stale work is fenced: no double reservation',
@@ -300,3 +342,42 @@ export const drills: Drill[] = [
 
 const kafkaFor = (system: SagaSystem) =>
   createKafka({ clientId: `${system.name}-drill`, brokers: testInfra().kafkaBrokers });
+
+/**
+ * Payment's database unreachable for 30 s through a TCP proxy (the shared PostgreSQL keeps
+ * running): connections dropped and refused, then let through again.
+ */
+function databaseOutage(): Drill {
+  let proxy: TcpProxy | undefined;
+  return {
+    name: 'database-outage',
+    summary:
+      "payment's database unreachable for 30 s (a TCP proxy drops and refuses its connections; PostgreSQL keeps running) → waited out, nothing dead-lettered",
+    drainBoundMs: 120_000,
+    prepare: async (system) => {
+      const url = new URL(system.databases.get('payment')!.url);
+      proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
+      url.port = String(proxy.port);
+      await system.processes.get('payment')!.stop();
+      await system.startService('payment', { DATABASE_URL: url.toString() });
+    },
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(5);
+      const before = (await ctx.system.events('payment')).length;
+      proxy!.cut();
+      await sleep(30_000);
+      const during = (await ctx.system.events('payment')).length;
+      proxy!.restore();
+      return {
+        fault: "payment's database cut for 30 s through the TCP proxy",
+        // Nothing reached payment.events while its database was away (a relay batch in flight at
+        // the cut may still land: allow a handful).
+        proven: during - before <= 5,
+        figures: { 'payment events published during the outage': during - before },
+      };
+    },
+    cleanup: async () => {
+      await proxy?.close();
+    },
+  };
+}

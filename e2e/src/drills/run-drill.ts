@@ -33,6 +33,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     ...drill.env,
   });
   try {
+    await drill.prepare?.(system);
     const initialStock = await stockTotals(system);
     let attempts = 0;
     const load = placeOrders(system, {
@@ -111,6 +112,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     };
   } finally {
     await system.stop();
+    await drill.cleanup?.();
   }
 }
 
