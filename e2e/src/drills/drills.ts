@@ -272,7 +272,7 @@ export const drills: Drill[] = [
         proven: compensating,
         figures: {
           'compensations in flight at the kill': compensating
-            ? atKill.steps.filter((s) => s.outcome === 'requested').length
+            ? atKill.steps.filter((s) => /^[A-Z]/.test(s.name) && s.outcome === 'requested').length
             : 0,
         },
       };
