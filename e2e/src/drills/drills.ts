@@ -286,10 +286,19 @@ export const drills: Drill[] = [
     inject: async (ctx) => {
       await ctx.acceptedAtLeast(Math.max(10, Math.floor(ctx.load.placed / 2)));
       const topic = topicsFor(ctx.system.prefix).payment.commands;
-      const [{ consumer } = { consumer: '' }] = await ctx.system.query<{ consumer: string }>(
-        'payment',
-        'SELECT DISTINCT consumer FROM inbox WHERE topic = $1',
-        [topic],
+      // Commands reach payment after stock is reserved: wait until it has applied some.
+      let consumer = '';
+      await waitFor(
+        async () => {
+          const rows = await ctx.system.query<{ consumer: string; n: string }>(
+            'payment',
+            'SELECT consumer, count(*) AS n FROM inbox WHERE topic = $1 GROUP BY consumer',
+            [topic],
+          );
+          consumer = rows[0]?.consumer ?? '';
+          return Number(rows[0]?.n ?? 0) >= 10;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
       );
       const groupId = `${ctx.system.prefix}${consumer}`;
       // A group's offsets can only be moved while it has no member: a graceful stop leaves at once.
