@@ -11,7 +11,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{apps,libs,simulator}/**/src/**/*.spec.ts'],
+          include: ['{apps,libs,simulator,supervisor}/**/src/**/*.spec.ts'],
           exclude: ['**/*.int.spec.ts', '**/node_modules/**', '**/dist/**'],
         },
       },

@@ -42,6 +42,11 @@ export class TestProcess {
     return this.output;
   }
 
+  /** The child's pid while it runs, to send it signals that do not end it (SIGSTOP, SIGCONT). */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }

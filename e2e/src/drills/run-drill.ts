@@ -1,0 +1,139 @@
+import { SagaSystem, terminal, type OrderView } from '../saga/system.js';
+import { countByStatus, type Drill, type DrillReport } from './drill.js';
+import { checkInvariants, stockTotals } from './invariants.js';
+import { placeOrders } from './load.js';
+
+/** Short deadlines so a drill ends in seconds; compensations get enough sends to outlast a restart. */
+export const drillEnv: Record<string, string> = {
+  SAGA_STEP_TIMEOUT_MS: '3000',
+  SAGA_STEP_MAX_ATTEMPTS: '2',
+  SAGA_COMPENSATION_MAX_ATTEMPTS: '8',
+  SAGA_COMPENSATION_BACKOFF_MS: '500',
+  OUTBOX_RELAY_POLL_INTERVAL_MS: '200',
+};
+
+export interface RunOptions {
+  orders: number;
+  rate: number;
+  log: (line: string) => void;
+  /** Called after each order attempt, with attempts so far (a progress bar). */
+  progress?: (placed: number) => void;
+}
+
+/**
+ * Starts a system of its own (scratch databases, its own topics, the four services), places the
+ * load, injects the drill's fault while it runs, waits for every accepted order to end, and
+ * checks the invariants.
+ */
+export async function runDrill(drill: Drill, options: RunOptions): Promise<DrillReport> {
+  const started = Date.now();
+  options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
+  const system = await SagaSystem.start(`drill_${drill.name.replace(/-/g, '_')}`, {
+    ...drillEnv,
+    ...drill.env,
+  });
+  try {
+    await drill.prepare?.(system);
+    const initialStock = await stockTotals(system);
+    let attempts = 0;
+    const load = placeOrders(system, {
+      orders: options.orders,
+      rate: options.rate,
+      onAttempt: () => options.progress?.(++attempts),
+    });
+    const evidence = await drill.inject({
+      system,
+      load,
+      log: options.log,
+      acceptedAtLeast: async (n) => {
+        let over = false;
+        void load.done.then(() => (over = true));
+        while (load.accepted.size < n && !over) await new Promise((r) => setTimeout(r, 100));
+      },
+      restart: async (service) => {
+        await system.startService(service);
+      },
+    });
+    await load.done;
+
+    const drainFrom = Date.now();
+    const ids = [...load.accepted.keys()];
+    let orders: OrderView[] = [];
+    let drainMs: number | null = null;
+    while (Date.now() - drainFrom < drill.drainBoundMs) {
+      orders = (await Promise.all(ids.map((id) => system.order(id).catch(() => undefined)))).filter(
+        (o): o is OrderView => !!o,
+      );
+      if (
+        orders.length === ids.length &&
+        orders.every((o) => terminal.includes(o.status) && o.status !== 'COMPENSATION_FAILED')
+      ) {
+        drainMs = Date.now() - drainFrom;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    options.log(
+      `${drill.name}: ${drainMs === null ? 'not drained' : `drained in ${(drainMs / 1000).toFixed(1)} s`}; checking invariants`,
+    );
+
+    const checked = await checkInvariants(system, orders, load.accepted, initialStock, {
+      accepted: ids.length,
+      drainBoundMs: drill.drainBoundMs,
+      drainedInMs: drainMs,
+      deadLettersExpected: !!drill.deadLetters,
+    });
+    const invariants = [
+      {
+        name: 'the fault really happened',
+        pass: evidence.proven,
+        detail: evidence.proven ? '' : evidence.fault,
+      },
+      ...checked.verdicts,
+    ];
+    return {
+      drill: drill.name,
+      orders: {
+        placed: load.placed,
+        accepted: ids.length,
+        refused: load.refused,
+        byStatus: countByStatus(orders),
+      },
+      fault: evidence,
+      drainMs,
+      durationMs: Date.now() - started,
+      duplicates: {
+        delivered: evidence.duplicatesDelivered ?? 0,
+        eventsRepublished: checked.duplicateEvents,
+        effects: checked.duplicateEffects,
+      },
+      invariants,
+      pass: invariants.every((v) => v.pass),
+    };
+  } finally {
+    await system.stop();
+    await drill.cleanup?.();
+  }
+}
+
+/** The report as a person reads it. */
+export function formatReport(report: DrillReport): string {
+  const lines = [
+    `drill ${report.drill}: ${report.pass ? 'PASS' : 'FAIL'} in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `  fault        ${report.fault.fault}`,
+    ...Object.entries(report.fault.figures).map(([k, v]) => `               ${k}: ${v}`),
+    `  orders       placed ${report.orders.placed}, accepted ${report.orders.accepted}, refused ${report.orders.refused}`,
+    `  outcomes     ${
+      Object.entries(report.orders.byStatus)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ') || '-'
+    }`,
+    `  drain        ${report.drainMs === null ? 'NOT within the bound' : `${(report.drainMs / 1000).toFixed(1)} s after the load`}`,
+    `  duplicates   delivered ${report.duplicates.delivered}, events re-published ${report.duplicates.eventsRepublished}, duplicate effects ${report.duplicates.effects}`,
+    '  invariants',
+    ...report.invariants.map(
+      (v) => `    ${v.pass ? 'PASS' : 'FAIL'}  ${v.name}${v.pass ? '' : `: ${v.detail}`}`,
+    ),
+  ];
+  return lines.join('\n');
+}
