@@ -73,7 +73,9 @@ export class OrderView {
   get env(): Record<string, string> {
     return {
       SERVICE_NAME: 'order-view',
-      DATABASE_URL: this.db.url,
+      // As ./scripts/start runs it: the read side creates a table per projection generation, so
+      // it connects as its database's migrator (libs/database prints that URL for read sides).
+      DATABASE_URL: this.db.migratorUrl,
       KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: this.prefix,
       HTTP_PORT: String(this.port),

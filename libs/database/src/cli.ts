@@ -11,7 +11,14 @@ import {
   withoutPassword,
 } from './postgres.js';
 import { prepareServiceDatabases, serviceRoles } from './service-databases.js';
-import { SERVICES, serviceSchema, testbedSchema, workspaceRoot } from './workspace.js';
+import {
+  READ_SIDE_SERVICES,
+  SERVICES,
+  databaseName,
+  serviceSchema,
+  testbedSchema,
+  workspaceRoot,
+} from './workspace.js';
 
 // The wasm schema engine loads through Node's experimental WebAssembly module support, and Node
 // warns about it on every run; nothing a user of this CLI can act on. Other warnings still print.
@@ -56,8 +63,11 @@ program
     const passfile = resolve(process.env.DATABASE_PASSFILE || defaultPassfile());
     const passwords = await ensurePasswords(passfile, SERVICES.flatMap(serviceRoles));
     const databases = await prepareServiceDatabases({ adminUrl, services: SERVICES, passwords });
-    for (const [service, { url }] of Object.entries(databases)) {
-      console.log(`${service.padEnd(10)} ${withoutPassword(url)}`);
+    const readSide = new Set(READ_SIDE_SERVICES.map(databaseName));
+    for (const [service, { url, migratorUrl }] of Object.entries(databases)) {
+      // A read side creates a table per projection generation while it runs (blue/green
+      // rebuilds), so it connects as its database's migrator; every other service gets DML only.
+      console.log(`${service.padEnd(10)} ${withoutPassword(readSide.has(service) ? migratorUrl : url)}`);
     }
     console.log(`passwords in ${shown(passfile)} (mode 0600): set PGPASSFILE to it`);
   });
