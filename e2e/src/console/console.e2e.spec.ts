@@ -76,7 +76,6 @@ describe('console in a browser', () => {
       ADMIN_TOKEN: TOKEN,
     });
     view = await OrderView.start('console', system.prefix);
-    await view.startProcess();
     consoleProcess = new TestProcess(
       'console',
       `${repoRoot}/apps/console/dist/main.js`,
@@ -125,8 +124,8 @@ describe('console in a browser', () => {
     expect(placed.status).toBeLessThan(300);
     orderId = ((await placed.json()) as { orderId: string }).orderId;
 
-    await page.locator(`tr[data-order-id="${orderId}"]`).waitFor({ timeout: 60_000 });
-    await page.locator(`tr[data-order-id="${orderId}"] .status-CONFIRMED`).waitFor({ timeout: 60_000 });
+    await page.locator(`tr[data-order-id="${orderId}"]`).waitFor({ timeout: 120_000 });
+    await page.locator(`tr[data-order-id="${orderId}"] .status-CONFIRMED`).waitFor({ timeout: 120_000 });
     expect(await page.evaluate('window.marker')).toBe(42);
     await checkPage('sagas', (p) => p.locator(`tr[data-order-id="${orderId}"]`).waitFor());
   }, 180_000);
