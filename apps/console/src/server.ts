@@ -78,6 +78,14 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
       return { actionsEnabled: true, signedIn: true, csrf: session.csrf };
     }
 
+    // The services' exporters, not an operator: spans are data to show, not an action.
+    if (method === 'POST' && path === '/v1/traces') {
+      if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
+        throw new HttpError(415, 'OTLP/JSON only: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json');
+      }
+      spans.add((await jsonBody(request, 16_000_000)) as ExportTraceServiceRequest);
+      return {};
+    }
     if (method !== 'GET') {
       const csrf = request.headers[CSRF_HEADER];
       if (!sessions.authorizes(sessionId, typeof csrf === 'string' ? csrf : undefined)) {
@@ -160,13 +168,6 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
           return { replayed: 0, positions: [], error: (error as Error).message };
         }
       }
-    }
-    if (method === 'POST' && path === '/v1/traces') {
-      if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
-        throw new HttpError(415, 'OTLP/JSON only: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json');
-      }
-      spans.add((await jsonBody(request, 16_000_000)) as ExportTraceServiceRequest);
-      return {};
     }
     throw new HttpError(404, `no ${method} ${path}`);
   }
