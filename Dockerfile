@@ -18,7 +18,8 @@ RUN pnpm install --frozen-lockfile --offline
 # Same order as scripts/lib/system.sh: libs/database generates the Prisma clients the apps import.
 RUN scripts/bin/tsc-native -b libs/database \
  && node libs/database/dist/cli.js generate \
- && pnpm build
+ && pnpm build \
+ && pnpm --filter @order-saga/console build:web
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

@@ -74,10 +74,13 @@ function checkAppsHaveServices() {
 }
 
 async function checkEnvironment() {
-  const table = await envTable();
-  const known = new Set(table.map((v) => v.name));
-  const required = table.filter((v) => v.required).map((v) => v.name);
+  const shared = await envTable();
   for (const name of appServices()) {
+    // An app that reads its own set of variables (the console: no database) exports its table
+    // from dist/config.js; the others read the shared one.
+    const table = (await appEnvTable(name)) ?? shared;
+    const known = new Set(table.map((v) => v.name));
+    const required = table.filter((v) => v.required).map((v) => v.name);
     const env = environmentOf(services[name]);
     for (const variable of required) {
       if (env[variable] === undefined || env[variable] === '') {
@@ -112,6 +115,13 @@ function environmentOf(service) {
       return at === -1 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
     }),
   );
+}
+
+async function appEnvTable(app) {
+  const built = join(root, 'apps', app, 'dist/config.js');
+  if (!existsSync(built)) return undefined;
+  const { ENV_VARIABLES } = await import(pathToFileURL(built).href);
+  return Array.isArray(ENV_VARIABLES) ? ENV_VARIABLES : undefined;
 }
 
 // The table the services themselves validate against, from libs/config's build, so this check

@@ -4,7 +4,9 @@
 
 # The one place that says which local port each service listens on (docker-compose.yml uses the
 # container's default, 3000, for every service).
-declare -gA SERVICE_PORTS=([order]=3000 [inventory]=3001 [payment]=3002 [shipping]=3003 [order-view]=3004)
+declare -gA SERVICE_PORTS=([order]=3000 [inventory]=3001 [payment]=3002 [shipping]=3003 [order-view]=3004 [console]=3005)
+# Apps that own no database: `cli.js prepare` prints no URL for them, and they get none.
+declare -ga APPS_WITHOUT_DATABASE=(console)
 
 export KAFKA_PORT="${KAFKA_PORT:-9092}"
 export DATABASE_ADMIN_URL="${DATABASE_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
@@ -46,6 +48,9 @@ build_workspace() {
     || die "libs/database/dist/cli.js is missing after the build: libs/database/src/cli.ts must exist"
   step "generate Prisma clients" node "$ROOT/libs/database/dist/cli.js" generate
   step "build workspace (pnpm build)" pnpm --dir "$ROOT" build
+  if [ -f "$ROOT/apps/console/package.json" ]; then
+    step "build the console's page (vite)" pnpm --dir "$ROOT" --filter @order-saga/console build:web
+  fi
 }
 
 kafka_up() {

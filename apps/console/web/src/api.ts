@@ -1,0 +1,124 @@
+// The console's own API, typed as the page uses it.
+
+export type Status = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED' | 'COMPENSATION_FAILED';
+export const STATUSES: Status[] = ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
+
+export interface OrderSummary {
+  orderId: string;
+  status: Status;
+  reason: string | null;
+  customerId: string;
+  items: { sku: string; quantity: number }[];
+  total: number;
+  placedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+export interface OrderPage {
+  items: OrderSummary[];
+  nextCursor: string | null;
+}
+export interface TimelineItem {
+  service: 'order' | 'inventory' | 'payment' | 'shipping';
+  type: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  occurredAt: string;
+  traceId: string | null;
+  compensation: boolean;
+}
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  service: string;
+  startMs: number;
+  durationMs: number;
+  error: boolean;
+}
+export interface OrderDetail extends OrderSummary {
+  timeline: TimelineItem[];
+  traces: { traceId: string; jaegerUrl: string | null; spans: Span[] }[];
+}
+export interface Stats {
+  window: string;
+  ordersByStatus: Record<string, number>;
+  completedPerMinute: number;
+  placeToTerminalMs: Record<string, { orders: number; p50: number; p95: number; p99: number }>;
+  compensations: number;
+  deadLetters: number;
+}
+export interface DeadLetterTopic {
+  topic: string;
+  messages: number;
+}
+export interface DeadLetter {
+  dltTopic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  messageId?: string;
+  type?: string;
+  originalTopic: string;
+  originalPartition: number;
+  originalOffset: string;
+  errorClass: string;
+  errorMessage: string;
+  attempts: number;
+  firstFailureAt: string;
+  lastFailureAt: string;
+}
+export interface ReplayResult {
+  replayed: number;
+  positions: string[];
+  error: string | null;
+}
+export interface Session {
+  actionsEnabled: boolean;
+  signedIn: boolean;
+  csrf: string | null;
+}
+export interface MetricSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+export interface SystemState {
+  orderMetrics: MetricSample[] | { error: string };
+  orderView: { projections?: { name: string; state: string; lagMessages: number | null; lagSeconds: number | null; progress: number | null }[]; error?: string };
+  spansKept: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf: string | null = null;
+
+/** Remembers the session's CSRF token; every action sends it back in a header. */
+export function setCsrf(token: string | null): void {
+  csrf = token;
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.method && init.method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  const response = await fetch(path, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    credentials: 'same-origin',
+  });
+  const body = (await response.json().catch(() => ({}))) as { message?: string };
+  if (!response.ok) throw new ApiError(response.status, body.message ?? `HTTP ${response.status}`);
+  return body as T;
+}
