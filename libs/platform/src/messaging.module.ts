@@ -51,7 +51,13 @@ export class ServicePlatformModule {
         { provide: CONFIG, useValue: config },
         prismaClass,
         { provide: PRISMA, useExisting: prismaClass },
-        { provide: Outbox, useValue: new Outbox({ topicPrefix: config.kafkaTopicPrefix }) },
+        {
+          provide: Outbox,
+          useValue: new Outbox({
+            topicPrefix: config.kafkaTopicPrefix,
+            deleteAfterInsert: config.outboxRelay === 'debezium',
+          }),
+        },
         OutboxRelayService,
         RetentionPurgeService,
         HealthRegistry,
