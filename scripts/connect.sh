@@ -11,6 +11,8 @@
 #                                create or update the outbox connector of one service database (on
 #                                the logical-decoding cluster, scripts/pg-logical.sh) from
 #                                debezium/connectors/outbox.json; returns once it streams
+#   scripts/connect.sh grant|put <database>    the two halves of register (docker-compose runs them
+#                                apart: psql and curl live in different images)
 #   scripts/connect.sh unregister <database>   delete that connector and its replication slot
 #   scripts/connect.sh config <database>       print the rendered connector settings
 #
@@ -23,6 +25,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=connect/VERSIONS
 source "$ROOT/scripts/connect/VERSIONS"
 CONNECT_PORT="${CONNECT_PORT:-8083}"
+CONNECT_HOST="${CONNECT_HOST:-127.0.0.1}"
 CONNECT_GROUP="${CONNECT_GROUP:-order-saga-connect}"
 BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
 CACHE="$ROOT/.cache/connect/kafka-$KAFKA_VERSION-debezium-$DEBEZIUM_VERSION"
@@ -103,6 +106,9 @@ listeners=http://127.0.0.1:$CONNECT_PORT
 rest.advertised.host.name=127.0.0.1
 rest.advertised.port=$CONNECT_PORT
 plugin.path=$PLUGINS
+# Debezium's jars declare their connector and transforms in META-INF/services: the reflective scan
+# of every class (the default also does it) took 40-70 s of a busy 2-core machine's start-up.
+plugin.discovery=service_load
 # Offsets (the LSN Debezium confirms to PostgreSQL) are flushed every second: after a crash, at
 # most about a second of records is sent again. Duplicates are possible, loss is not.
 offset.flush.interval.ms=1000
@@ -213,13 +219,15 @@ connector_config() { # <database>
     "$ROOT/debezium/connectors/outbox.json"
 }
 
-register() { # <database>
-  [ $# -eq 1 ] || die "usage: $0 register <database>"
+# The role and the publication Debezium needs in one database (psql as PG_LOGICAL_ADMIN_USER).
+# The publication carries inserts only: rows deleted right after insert (OUTBOX_RELAY=debezium)
+# and purges never reach Kafka Connect.
+grant() { # <database>
+  [ $# -eq 1 ] || die "usage: $0 grant <database>"
   local db="$1"
   plain_identifier "$db"
-  command -v curl >/dev/null || die "no 'curl' on PATH (Debian: apt-get install -y curl)"
   [ "$(admin_sql "$db" 'show wal_level')" = logical ] \
-    || die "database $db at $PG_HOST:$PG_PORT has wal_level != logical (scripts/pg-logical.sh start)"
+    || die "database $db at $PG_HOST:$PG_PORT has wal_level != logical (scripts/pg-logical.sh start, or set it on your server and restart it)"
   admin_sql "$db" "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$CDC_USER') THEN
         CREATE ROLE $CDC_USER LOGIN REPLICATION;
@@ -234,14 +242,28 @@ register() { # <database>
         CREATE PUBLICATION outbox_cdc FOR TABLE public.outbox WITH (publish = 'insert');
       END IF;
     END \$\$;" >/dev/null
-  connector_config "$db" | curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary @- \
-    "http://127.0.0.1:$CONNECT_PORT/connectors/outbox-$db/config" >/dev/null \
-    || die "Kafka Connect refused the connector outbox-$db (see $LOG_FILE)"
+}
+
+# Creates or updates the connector through Connect's REST API (curl only: also runs in the
+# Debezium image of docker-compose's debezium profile).
+put() { # <database>
+  [ $# -eq 1 ] || die "usage: $0 put <database>"
+  plain_identifier "$1"
+  command -v curl >/dev/null || die "no 'curl' on PATH (Debian: apt-get install -y curl)"
+  connector_config "$1" | curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary @- \
+    "http://$CONNECT_HOST:$CONNECT_PORT/connectors/outbox-$1/config" >/dev/null \
+    || die "Kafka Connect at $CONNECT_HOST:$CONNECT_PORT refused the connector outbox-$1 (see its log)"
+}
+
+register() { # <database>
+  [ $# -eq 1 ] || die "usage: $0 register <database>"
+  local db="$1" waited=0
+  grant "$db"
+  put "$db"
   # The connector streams from the moment its slot exists (snapshot.mode=no_data): wait for it,
   # so rows written after this returns are never missed.
-  local waited=0
   until [ "$(admin_sql "$db" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'outbox_$db' AND active")" = 1 ]; do
-    [ "$waited" -lt 600 ] || die "connector outbox-$db did not open its replication slot within 60 s (see $LOG_FILE)"
+    [ "$waited" -lt 1200 ] || die "connector outbox-$db did not open its replication slot within 120 s (see $LOG_FILE)"
     sleep 0.1
     waited=$((waited + 1))
   done
@@ -254,7 +276,7 @@ unregister() { # <database>
   [ $# -eq 1 ] || die "usage: $0 unregister <database>"
   local db="$1" waited=0
   plain_identifier "$db"
-  curl -fsS -X DELETE "http://127.0.0.1:$CONNECT_PORT/connectors/outbox-$db" >/dev/null 2>&1 || true
+  curl -fsS -X DELETE "http://$CONNECT_HOST:$CONNECT_PORT/connectors/outbox-$db" >/dev/null 2>&1 || true
   until admin_sql postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
                              WHERE slot_name = 'outbox_$db' AND NOT active" >/dev/null 2>&1 \
     && [ "$(admin_sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'outbox_$db'")" = 0 ]; do
@@ -270,7 +292,9 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   register) shift; register "$@" ;;
+  grant) shift; grant "$@" ;;
+  put) shift; put "$@" ;;
   unregister) shift; unregister "$@" ;;
   config) shift; connector_config "$@" ;;
-  *) die "usage: $0 {fetch|start|stop|status|register <database>|unregister <database>|config <database>}" ;;
+  *) die "usage: $0 {fetch|start|stop|status|register|grant|put|unregister|config <database>}" ;;
 esac

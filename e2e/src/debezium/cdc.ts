@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { testInfra } from '@order-saga/testing';
+import { readFileSync } from 'node:fs';
+import { testInfra, waitFor } from '@order-saga/testing';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -63,4 +64,26 @@ export async function captureOutbox(database: string): Promise<() => Promise<voi
   return async () => {
     await connectScript('unregister', database);
   };
+}
+
+/** kill -9 of the test Connect worker: no shutdown, no last offset flush. */
+export async function killConnect(): Promise<void> {
+  const pid = Number(readFileSync(`${cdcTestInfra.connectRunDir}/connect.pid`, 'utf8'));
+  process.kill(pid, 'SIGKILL');
+  await waitFor(
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { timeoutMs: 10_000, message: () => `Connect worker ${pid} survived SIGKILL` },
+  );
+}
+
+/** Starts the test Connect worker again; its connectors come back from the group's config topic. */
+export async function startConnect(): Promise<void> {
+  await connectScript('start');
 }

@@ -5,6 +5,7 @@ import { createScratchDatabase, type ScratchDatabase } from '@order-saga/databas
 import { createKafka } from '@order-saga/outbox';
 import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import pg from 'pg';
+import { captureOutbox, relayMode, scratchAdminUrl } from '../debezium/cdc.js';
 import type { PublishedEvent } from './effects.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -55,6 +56,8 @@ export class SagaSystem {
   readonly ports = new Map<Service, number>();
   readonly prefix: string;
   private readonly pools = new Map<Service, pg.Pool>();
+  /** Stops Debezium's capture of each database (Debezium mode only). */
+  private readonly captures: (() => Promise<void>)[] = [];
 
   private constructor(
     readonly name: string,
@@ -63,10 +66,14 @@ export class SagaSystem {
     this.prefix = uniqueTopicPrefix(name);
   }
 
-  /** Starts everything; `env` overrides service settings (e.g. a short SAGA_STEP_TIMEOUT_MS). */
+  /**
+   * Starts everything; `env` overrides service settings (e.g. a short SAGA_STEP_TIMEOUT_MS). In
+   * the Debezium project (`TEST_RELAY=debezium`) the databases live on the logical-decoding
+   * cluster, each outbox is captured by a Debezium connector, and the services run no relay.
+   */
   static async start(name: string, env: Record<string, string> = {}): Promise<SagaSystem> {
-    const system = new SagaSystem(name, env);
-    const infra = testInfra();
+    const debezium = relayMode() === 'debezium';
+    const system = new SagaSystem(name, debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env);
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
     const settle = async (work: Promise<unknown>[]) => {
       const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
@@ -76,12 +83,13 @@ export class SagaSystem {
       await settle(
         services.map(async (service) => {
           const db = await createScratchDatabase({
-            adminUrl: infra.adminDatabaseUrl,
+            adminUrl: scratchAdminUrl(),
             prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
             schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
             migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
           });
           system.databases.set(service, db);
+          if (debezium) system.captures.push(await captureOutbox(db.name));
           system.ports.set(service, await freePort());
         }),
       );
@@ -258,6 +266,7 @@ export class SagaSystem {
   async stop(): Promise<void> {
     await Promise.all([...this.processes.values()].map((p) => p.stop()));
     await Promise.all([...this.pools.values()].map((p) => p.end()));
+    await Promise.all(this.captures.map((release) => release()));
     await Promise.all([...this.databases.values()].map((db) => db.drop()));
   }
 }
