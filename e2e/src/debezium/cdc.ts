@@ -87,3 +87,17 @@ export async function killConnect(): Promise<void> {
 export async function startConnect(): Promise<void> {
   await connectScript('start');
 }
+
+/** Admin URL of the Debezium suite's logical-decoding cluster. */
+export function cdcAdminUrl(): string {
+  return `postgresql://postgres@127.0.0.1:${cdcTestInfra.pgPort}/postgres`;
+}
+
+/** Pauses or resumes one database's connector (Connect's REST API); a paused task holds no slot. */
+export async function setConnectorState(database: string, state: 'pause' | 'resume'): Promise<void> {
+  const response = await fetch(
+    `http://127.0.0.1:${cdcTestInfra.connectPort}/connectors/outbox-${database}/${state}`,
+    { method: 'PUT' },
+  );
+  if (!response.ok) throw new Error(`${state} outbox-${database}: HTTP ${response.status}`);
+}

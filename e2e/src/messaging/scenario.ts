@@ -32,11 +32,14 @@ export interface Scenario {
 }
 
 /** A scratch database with the test-bed schema and topics of its own: nothing shared with other suites. */
-export async function scenario(name: string, options: { brokers?: string[] } = {}): Promise<Scenario> {
+export async function scenario(
+  name: string,
+  options: { brokers?: string[]; adminUrl?: string } = {},
+): Promise<Scenario> {
   const infra = testInfra();
   const brokers = options.brokers ?? infra.kafkaBrokers;
   const db = await createScratchDatabase({
-    adminUrl: scratchAdminUrl(),
+    adminUrl: options.adminUrl ?? scratchAdminUrl(),
     prefix: `t_${name.replace(/\W/g, '_')}`,
     schemaPath: `${e2eRoot}/prisma/schema.prisma`,
     migrationsDir: `${e2eRoot}/prisma/migrations`,

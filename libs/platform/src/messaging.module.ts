@@ -4,6 +4,7 @@ import { KafkaInboxTransport } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
 import { BrokerMonitorService } from './broker-monitor/broker-monitor.service.js';
+import { DebeziumSlotMetrics } from './debezium-slot-metrics.js';
 import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
 import { MetricsController } from './metrics.controller.js';
 import { OutboxMetrics } from './outbox-metrics.js';
@@ -63,6 +64,7 @@ export class ServicePlatformModule {
         HealthRegistry,
         ReadinessChecks,
         OutboxMetrics,
+        ...(config.outboxRelay === 'debezium' ? [DebeziumSlotMetrics] : []),
         ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,
