@@ -23,10 +23,10 @@ describe('Kafka Connect killed mid-stream', () => {
   });
 
   it('loses nothing and keeps each aggregate in order after kill -9 and restart (duplicates allowed)', async () => {
-    const count = 3000;
+    const count = 1500;
     const writing = writeEntries(s, { count, aggregates: 20, writers: 4 });
     // Kill once Debezium is visibly streaming, while writers are still busy.
-    await readTopic(s.kafka, s.topic, (m) => m.length >= 300, 60_000);
+    await readTopic(s.kafka, s.topic, (m) => m.length >= 200, 60_000);
     await killConnect();
     await writing;
     await startConnect();
