@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { createKafka } from '@order-saga/outbox';
 import { testInfra, waitFor } from '@order-saga/testing';
 
 const run = promisify(execFile);
@@ -63,6 +64,14 @@ export async function captureOutbox(database: string): Promise<() => Promise<voi
   await connectScript('register', database);
   return async () => {
     await connectScript('unregister', database);
+    // Debezium's heartbeat topic is named after the connector's topic.prefix: cdc.<database>.
+    const admin = createKafka({ clientId: 'cdc-cleanup', brokers: testInfra().kafkaBrokers }).admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [`__debezium-heartbeat.cdc.${database}`] }).catch(() => undefined);
+    } finally {
+      await admin.disconnect();
+    }
   };
 }
 

@@ -108,7 +108,7 @@ export const serviceEnv = z.object({
   }),
   OUTBOX_RELAY: envVar(z.enum(['inprocess', 'debezium']).default('inprocess'), {
     description:
-      "who publishes the outbox: inprocess, the service's own relay; debezium, Kafka Connect reading the WAL (README \"Scaling out\"): the service then runs no relay and deletes each outbox row in the transaction that wrote it",
+      'who publishes the outbox: inprocess, the service\'s own relay; debezium, Kafka Connect reading the WAL (README "Scaling out"): the service then runs no relay and deletes each outbox row in the transaction that wrote it',
     expected: 'inprocess or debezium',
     example: 'debezium',
   }),
