@@ -66,7 +66,7 @@ describe('Debezium relay wire format', () => {
         await client.query(
           `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, topic, schema_version,
                                correlation_id, causation_id, traceparent, tracestate, occurred_at)
-           VALUES ($1, 'ledger', 'acct-1', 'LedgerEntryRecorded', $2::jsonb, $3, 1, $4, $5, $6, $7, $8)`,
+           VALUES ($1, 'Ledger', 'acct-1', 'LedgerEntryRecorded', $2::jsonb, $3, 1, $4, $5, $6, $7, $8)`,
           [
             row.id,
             // The contract's fields; a note with non-ASCII and quotes, as PostgreSQL re-prints it.

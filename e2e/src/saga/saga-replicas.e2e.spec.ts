@@ -40,7 +40,7 @@ describe('two instances of every service', () => {
     // while payment is down below.
     system = await SagaSystem.start(
       'replicas',
-      { SAGA_STEP_TIMEOUT_MS: '2000', SAGA_STEP_MAX_ATTEMPTS: '4' },
+      { SAGA_STEP_TIMEOUT_MS: '2000', SAGA_STEP_MAX_ATTEMPTS: '30' },
       { replicas: 2 },
     );
   }, 300_000);
