@@ -16,13 +16,25 @@ const shown = relative(process.cwd(), composePath) || composePath;
 const problems = [];
 
 // Infrastructure and one-shot jobs; every other service runs an app from apps/.
-const NOT_APPS = new Set(['kafka', 'postgres', 'migrate', 'jaeger', 'prometheus', 'grafana', 'kafka-ui']);
+const NOT_APPS = new Set([
+  'kafka',
+  'postgres',
+  'migrate',
+  'jaeger',
+  'prometheus',
+  'grafana',
+  'kafka-ui',
+  'connect',
+  'connect-grants',
+  'connect-setup',
+]);
 
 const compose = parse(readFileSync(composePath, 'utf8'), { merge: true });
 const services = compose?.services ?? {};
 
 validateWithDockerCompose();
 checkKafkaVersion();
+checkDebeziumVersion();
 checkAppsHaveServices();
 await checkEnvironment();
 
@@ -55,6 +67,17 @@ function checkKafkaVersion() {
     problems.push(
       `kafka image is ${image}, but scripts/kafka/VERSION says ${version}: use apache/kafka:${version}`,
     );
+  }
+}
+
+// The debezium profile runs the Debezium release that scripts/connect.sh fetches locally.
+function checkDebeziumVersion() {
+  const version = /^DEBEZIUM_VERSION=(.+)$/m.exec(readFileSync(join(root, 'scripts/connect/VERSIONS'), 'utf8'))?.[1]?.trim();
+  for (const name of ['connect', 'connect-setup']) {
+    const image = services[name]?.image;
+    if (image && image !== `quay.io/debezium/connect:${version}`) {
+      problems.push(`${name} image is ${image}, but scripts/connect/VERSIONS says Debezium ${version}`);
+    }
   }
 }
 

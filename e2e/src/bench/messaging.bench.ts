@@ -9,7 +9,9 @@
  * (DATABASE_ADMIN_URL); makes its own topics and scratch database and removes them at the end.
  */
 import './quiet-warnings.js';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
@@ -24,6 +26,8 @@ import { pgTransaction } from '@order-saga/consumer';
 import pg from 'pg';
 import { formatTable, summarize, type LatencySummary, type Row } from './stats.js';
 import { nowUs, type TransactionKind } from './worker-protocol.js';
+import { testInfra } from '@order-saga/testing';
+import { captureOutbox, cdcAdminUrl, cdcScriptEnv, setConnectorState } from '../debezium/cdc.js';
 
 const options = new Command('bench:messaging')
   .description(
@@ -31,8 +35,18 @@ const options = new Command('bench:messaging')
   )
   .option('--quick', 'a short run (under ~40 s) for a smoke test; figures are rougher')
   .option('--json', 'also print every figure as one JSON line')
+  .option(
+    '--relay <relay>',
+    'debezium: also measure Kafka Connect + Debezium (a logical-decoding cluster and a Connect worker are started, then removed)',
+    'inprocess',
+  )
   .parse()
-  .opts<{ quick?: boolean; json?: boolean }>();
+  .opts<{ quick?: boolean; json?: boolean; relay: string }>();
+if (!['inprocess', 'debezium'].includes(options.relay)) {
+  console.error(`--relay ${options.relay}: inprocess or debezium`);
+  process.exit(2);
+}
+const withDebezium = options.relay === 'debezium';
 
 const plan = options.quick
   ? {
@@ -58,6 +72,7 @@ const RELAY_BATCH = 500;
 const EVENTS_PER_SECOND = 1000;
 const targets = { relayRatio: 0.7, commitToHandlerP99Ms: 15, consumerRatio: 0.5 };
 
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const startedAt = Date.now();
 const log = (line: string) =>
   console.error(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}`);
@@ -103,10 +118,8 @@ async function rawProducerRate(s: Scenario, messages: Message[]): Promise<number
   }
 }
 
-/** 2. The relay draining committed rows, from its start (leader election and connect included). */
-async function relayRate(s: Scenario, rows: number): Promise<number> {
-  const topic = `${s.prefix}relay.ledger.events`;
-  await ensureTopics(s.kafka, [topic]);
+/** `rows` committed outbox rows for `topic`, in one statement, of PAYLOAD_BYTES each. */
+async function insertBacklog(s: Scenario, rows: number, topic: string): Promise<void> {
   // One statement, padded in SQL so that `payload::text` (what the relay sends) is PAYLOAD_BYTES.
   await s.prisma.$executeRawUnsafe(
     `INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, topic, schema_version, correlation_id)
@@ -120,6 +133,13 @@ async function relayRate(s: Scenario, rows: number): Promise<number> {
     topic,
   );
   await assertOutboxPayloadSize(s);
+}
+
+/** 2. The relay draining committed rows, from its start (leader election and connect included). */
+async function relayRate(s: Scenario, rows: number): Promise<number> {
+  const topic = `${s.prefix}relay.ledger.events`;
+  await ensureTopics(s.kafka, [topic]);
+  await insertBacklog(s, rows, topic);
   const relay = new OutboxRelay({
     databaseUrl: s.databaseUrl,
     kafka: createKafka({ clientId: 'bench-relay', brokers: s.brokers }),
@@ -136,6 +156,45 @@ async function relayRate(s: Scenario, rows: number): Promise<number> {
     return rows / seconds(start);
   } finally {
     await relay.stop();
+  }
+}
+
+/**
+ * 2b. Debezium draining the same committed backlog: the connector is paused while the rows are
+ * written, then resumed; timed from the resume (task start and slot connect included, as the
+ * relay's figure includes its election) until the last record is on the topic.
+ */
+async function debeziumRate(d: Scenario, rows: number, groups: string[]): Promise<number> {
+  const topic = `${d.prefix}dbz.ledger.events`;
+  await ensureTopics(d.kafka, [topic]);
+  await setConnectorState(d.databaseName, 'pause');
+  await sleep(3000); // the task stops within Connect's pause handling; rows below wait in the WAL
+  await insertBacklog(d, rows, topic);
+  const groupId = `bench-dbz-count-${randomBytes(3).toString('hex')}`;
+  groups.push(groupId);
+  const consumer = d.kafka.consumer({ groupId });
+  let count = 0;
+  let lastAt = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      count += batch.messages.length;
+      lastAt = nowUs();
+    },
+  });
+  try {
+    const start = nowUs();
+    await setConnectorState(d.databaseName, 'resume');
+    const deadline = Date.now() + 300_000;
+    while (count < rows) {
+      if (Date.now() > deadline) throw new Error(`Debezium published ${count} of ${rows} rows in 300 s`);
+      await sleep(5);
+    }
+    return rows / ((lastAt - start) / 1e6);
+  } finally {
+    await consumer.disconnect();
   }
 }
 
@@ -210,10 +269,12 @@ async function outboxLatency(
   s: Scenario,
   groups: string[],
   transactions: TransactionKind,
+  relayKind: 'inprocess' | 'debezium' = 'inprocess',
 ): Promise<LatencyRun> {
   const consumerName = `bench-latency-${randomBytes(3).toString('hex')}`;
   groups.push(consumerName);
-  const [consumer, relay] = await startWorkers(
+  // With Debezium the database's connector is the relay: no relay process.
+  const [consumer, ...relay] = await startWorkers(
     BenchWorker.start('inbox consumer', {
       role: 'inbox-consumer',
       databaseUrl: s.databaseUrl,
@@ -223,7 +284,9 @@ async function outboxLatency(
       report: 'each',
       transactions,
     }),
-    BenchWorker.start('relay', { role: 'relay', databaseUrl: s.databaseUrl, brokers: s.brokers }),
+    ...(relayKind === 'inprocess'
+      ? [BenchWorker.start('relay', { role: 'relay', databaseUrl: s.databaseUrl, brokers: s.brokers })]
+      : []),
   );
   // Writers use the same kind of transaction as the consumer: with Prisma, the writers alone take
   // most of a core at 1,000 commits/s on this 2-core machine.
@@ -264,10 +327,12 @@ async function outboxLatency(
       latency: summarize(values),
       achievedRate,
       negative,
-      stages: await stagesOf(s, consumerName, [...committedAt.keys()]),
+      // Debezium marks no row as sent: no published_at to split the path with.
+      stages:
+        relayKind === 'inprocess' ? await stagesOf(s, consumerName, [...committedAt.keys()]) : undefined,
     };
   } finally {
-    retire(relay, consumer);
+    retire(...relay, consumer);
     await pool.end();
   }
 }
@@ -456,9 +521,41 @@ const rate = (perSecond: number, unit = 'msg/s') =>
   `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
+/**
+ * The Debezium side of the run: the test suite's logical-decoding cluster and Connect worker
+ * (e2e/src/debezium/cdc.ts), started here and removed at the end when this run started them.
+ */
+async function debeziumUp(): Promise<() => Promise<void>> {
+  process.env.TEST_CONNECT_GROUP ??= `order-saga-bench-connect-${randomBytes(4).toString('hex')}`;
+  const script = (name: string, command: string) =>
+    execFileSync('bash', [`${repoRoot}scripts/${name}`, command], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: cdcScriptEnv(),
+    });
+  const running = (name: string) => {
+    try {
+      script(name, 'status');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const clusterWasUp = running('pg-logical.sh');
+  const connectWasUp = running('connect.sh');
+  script('pg-logical.sh', 'start');
+  script('connect.sh', 'start');
+  return async () => {
+    if (!connectWasUp) script('connect.sh', 'stop');
+    if (!clusterWasUp) script('pg-logical.sh', 'drop');
+  };
+}
+
 const loadBefore = loadavg()[0]!;
-const s = await scenario('bench');
+const s = await scenario('bench', { adminUrl: testInfra().adminDatabaseUrl });
 const groups: string[] = [];
+let debeziumDown: (() => Promise<void>) | undefined;
+let d: Scenario | undefined;
+let releaseCapture: (() => Promise<void>) | undefined;
 try {
   // Built before any clock starts; the raw latency run takes one message per millisecond.
   const count = Math.max(plan.produce, plan.drain, plan.warmupMs + plan.rawLatencyMs + 1000);
@@ -477,6 +574,17 @@ try {
     `outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s, Prisma transactions`,
   );
   const outboxPrisma = await outboxLatency(s, groups, 'prisma');
+  let dbz: { rate: number; latency: LatencyRun } | undefined;
+  if (withDebezium) {
+    log('Debezium: logical-decoding cluster and Kafka Connect');
+    debeziumDown = await debeziumUp();
+    d = await scenario('bench_dbz', { adminUrl: cdcAdminUrl() });
+    releaseCapture = await captureOutbox(d.databaseName);
+    log(`Debezium: ${plan.relayRows} committed outbox rows`);
+    const dbzRate = await debeziumRate(d, plan.relayRows, groups);
+    log(`Debezium: outbox commit → handler at ${EVENTS_PER_SECOND}/s for ${plan.latencyMs / 1000} s`);
+    dbz = { rate: dbzRate, latency: await outboxLatency(d, groups, 'pg', 'debezium') };
+  }
   log(`raw produce → consume at ${EVENTS_PER_SECOND}/s for ${plan.rawLatencyMs / 1000} s`);
   const raw = await rawLatency(s, messages, groups);
   const consumer = await consumerRates(s, messages.slice(0, plan.drain), groups);
@@ -532,6 +640,23 @@ try {
       figure: `  writer commits achieved with Prisma (asked ${EVENTS_PER_SECOND}/s)`,
       value: rate(outboxPrisma.achievedRate, '/s'),
     },
+    ...(dbz
+      ? [
+          {
+            figure: 'Debezium, committed outbox rows → Kafka (from connector resume)',
+            value: rate(dbz.rate),
+          },
+          { figure: 'Debezium / relay', value: (dbz.rate / relay).toFixed(2) },
+          {
+            figure: 'outbox commit → handler p50 / p99 / max, Debezium (node-postgres tx)',
+            value: `${ms(dbz.latency.latency.p50Ms)} / ${ms(dbz.latency.latency.p99Ms)} / ${ms(dbz.latency.latency.maxMs)}`,
+          },
+          {
+            figure: `  writer commits achieved, Debezium (asked ${EVENTS_PER_SECOND}/s)`,
+            value: rate(dbz.latency.achievedRate, '/s'),
+          },
+        ]
+      : []),
     { figure: 'raw produce → consume p50', value: ms(raw.latency.p50Ms) },
     { figure: 'raw produce → consume p99', value: ms(raw.latency.p99Ms) },
     {
@@ -567,6 +692,9 @@ try {
         rawProducerPerSecond: rawProducer,
         relayPerSecond: relay,
         relayRatio,
+        debeziumPerSecond: dbz?.rate,
+        debeziumLatencyMs: dbz?.latency.latency,
+        debeziumWriteRate: dbz?.latency.achievedRate,
         outboxLatencyMs: outbox.latency,
         outboxStagesMs: outbox.stages,
         outboxWriteRate: outbox.achievedRate,
@@ -592,6 +720,14 @@ try {
     log(`could not remove topics ${s.prefix}*: ${String(error)}`),
   );
   await s.dispose();
+  if (d) {
+    await cleanUpBroker(d, []).catch(() => undefined);
+    await releaseCapture?.().catch((error: unknown) =>
+      log(`could not remove the connector: ${String(error)}`),
+    );
+    await d.dispose();
+  }
+  await debeziumDown?.();
 }
 // kafkajs and pg leave sockets and timers behind after their clients close.
 process.exit(0);

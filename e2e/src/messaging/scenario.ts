@@ -5,6 +5,7 @@ import { createScratchDatabase } from '@order-saga/database';
 import { Outbox, createKafka, ensureTopics } from '@order-saga/outbox';
 import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import type { Kafka } from 'kafkajs';
+import { scratchAdminUrl } from '../debezium/cdc.js';
 import { testbedClient, type PrismaClient, type TestbedTx } from '../fixtures/testbed.js';
 
 const e2eRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,6 +17,8 @@ export const fixtures = {
 
 export interface Scenario {
   databaseUrl: string;
+  /** The scratch database's name (Debezium's connector and slot are named after it). */
+  databaseName: string;
   prisma: PrismaClient;
   kafka: Kafka;
   brokers: string[];
@@ -29,11 +32,14 @@ export interface Scenario {
 }
 
 /** A scratch database with the test-bed schema and topics of its own: nothing shared with other suites. */
-export async function scenario(name: string, options: { brokers?: string[] } = {}): Promise<Scenario> {
+export async function scenario(
+  name: string,
+  options: { brokers?: string[]; adminUrl?: string } = {},
+): Promise<Scenario> {
   const infra = testInfra();
   const brokers = options.brokers ?? infra.kafkaBrokers;
   const db = await createScratchDatabase({
-    adminUrl: infra.adminDatabaseUrl,
+    adminUrl: options.adminUrl ?? scratchAdminUrl(),
     prefix: `t_${name.replace(/\W/g, '_')}`,
     schemaPath: `${e2eRoot}/prisma/schema.prisma`,
     migrationsDir: `${e2eRoot}/prisma/migrations`,
@@ -45,6 +51,7 @@ export async function scenario(name: string, options: { brokers?: string[] } = {
   const prisma = testbedClient(db.url);
   return {
     databaseUrl: db.url,
+    databaseName: db.name,
     prisma,
     kafka,
     brokers,

@@ -5,6 +5,7 @@ import { createScratchDatabase, type ScratchDatabase } from '@order-saga/databas
 import { createKafka } from '@order-saga/outbox';
 import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import pg from 'pg';
+import { captureOutbox, relayMode, scratchAdminUrl } from '../debezium/cdc.js';
 import type { PublishedEvent } from './effects.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -53,8 +54,12 @@ export class SagaSystem {
   readonly processes = new Map<Service, TestProcess>();
   readonly databases = new Map<Service, ScratchDatabase>();
   readonly ports = new Map<Service, number>();
+  /** Second instances of each service (`replicas: 2`), on the same database and topics. */
+  readonly replicas = new Map<Service, { process: TestProcess; port: number }>();
   readonly prefix: string;
   private readonly pools = new Map<Service, pg.Pool>();
+  /** Stops Debezium's capture of each database (Debezium mode only). */
+  private readonly captures: (() => Promise<void>)[] = [];
 
   private constructor(
     readonly name: string,
@@ -63,10 +68,18 @@ export class SagaSystem {
     this.prefix = uniqueTopicPrefix(name);
   }
 
-  /** Starts everything; `env` overrides service settings (e.g. a short SAGA_STEP_TIMEOUT_MS). */
-  static async start(name: string, env: Record<string, string> = {}): Promise<SagaSystem> {
-    const system = new SagaSystem(name, env);
-    const infra = testInfra();
+  /**
+   * Starts everything; `env` overrides service settings (e.g. a short SAGA_STEP_TIMEOUT_MS). In
+   * the Debezium project (`TEST_RELAY=debezium`) the databases live on the logical-decoding
+   * cluster, each outbox is captured by a Debezium connector, and the services run no relay.
+   */
+  static async start(
+    name: string,
+    env: Record<string, string> = {},
+    options: { replicas?: 1 | 2 } = {},
+  ): Promise<SagaSystem> {
+    const debezium = relayMode() === 'debezium';
+    const system = new SagaSystem(name, debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env);
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
     const settle = async (work: Promise<unknown>[]) => {
       const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
@@ -76,16 +89,18 @@ export class SagaSystem {
       await settle(
         services.map(async (service) => {
           const db = await createScratchDatabase({
-            adminUrl: infra.adminDatabaseUrl,
+            adminUrl: scratchAdminUrl(),
             prefix: `t_${name.replace(/\W/g, '_')}_${service}`,
             schemaPath: `${repoRoot}/prisma/${service}/schema.prisma`,
             migrationsDir: `${repoRoot}/prisma/${service}/migrations`,
           });
           system.databases.set(service, db);
+          if (debezium) system.captures.push(await captureOutbox(db.name));
           system.ports.set(service, await freePort());
         }),
       );
       await settle(services.map((service) => system.startService(service)));
+      if (options.replicas === 2) await settle(services.map((service) => system.startReplica(service)));
     } catch (error) {
       // The suite never gets the system to stop: without this, a failed start leaves processes,
       // databases and their (cluster-wide) roles behind.
@@ -101,16 +116,35 @@ export class SagaSystem {
 
   /** Starts (or restarts) one service and waits until its /health answers. */
   async startService(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
+    const process = await this.launch(service, service, this.ports.get(service)!, extraEnv);
+    this.processes.set(service, process);
+    return process;
+  }
+
+  /** Starts a second instance of a service on its own port: same database, topics and groups. */
+  async startReplica(service: Service): Promise<TestProcess> {
+    const port = await freePort();
+    const process = await this.launch(service, `${service}-2`, port, {});
+    this.replicas.set(service, { process, port });
+    return process;
+  }
+
+  private async launch(
+    service: Service,
+    name: string,
+    port: number,
+    extraEnv: Record<string, string>,
+  ): Promise<TestProcess> {
     const infra = testInfra();
     const process = new TestProcess(
-      service,
+      name,
       `${repoRoot}/apps/${service}/dist/main.js`,
       {
         SERVICE_NAME: service,
         DATABASE_URL: this.databases.get(service)!.url,
         KAFKA_BROKERS: infra.kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: this.prefix,
-        HTTP_PORT: String(this.ports.get(service)),
+        HTTP_PORT: String(port),
         LOG_LEVEL: 'info',
         OUTBOX_RELAY_POLL_INTERVAL_MS: '500',
         ...this.env,
@@ -121,16 +155,14 @@ export class SagaSystem {
         cwd: `${repoRoot}/apps/${service}`,
       },
     ).start();
-    this.processes.set(service, process);
     await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${this.ports.get(service)}/health`).catch(() => null))?.ok === true,
+      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true,
       {
         // Four services starting at once on two busy cores have been seen to need more than 60 s
         // (240 s at load 20); E2E_SERVICE_START_TIMEOUT_MS sets another bound.
         timeoutMs: Number(globalThis.process.env.E2E_SERVICE_START_TIMEOUT_MS ?? 240_000),
         intervalMs: 200,
-        message: () => `${service} did not become healthy:\n${process.logs.slice(-4000)}`,
+        message: () => `${name} did not become healthy:\n${process.logs.slice(-4000)}`,
       },
     );
     return process;
@@ -260,12 +292,17 @@ export class SagaSystem {
 
   /** The end of every service's log, for failure messages. */
   tail(chars = 1500): string {
-    return [...this.processes].map(([name, p]) => `--- ${name}\n${p.logs.slice(-chars)}`).join('\n');
+    return [...this.processes, ...[...this.replicas].map(([name, r]) => [`${name}-2`, r.process] as const)]
+      .map(([name, p]) => `--- ${name}\n${p.logs.slice(-chars)}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    await Promise.all(
+      [...this.processes.values(), ...[...this.replicas.values()].map((r) => r.process)].map((p) => p.stop()),
+    );
     await Promise.all([...this.pools.values()].map((p) => p.end()));
+    await Promise.all(this.captures.map((release) => release()));
     await Promise.all([...this.databases.values()].map((db) => db.drop()));
   }
 }

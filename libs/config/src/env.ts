@@ -106,6 +106,12 @@ export const serviceEnv = z.object({
     expected: 'an http(s) URL',
     example: 'http://127.0.0.1:4318',
   }),
+  OUTBOX_RELAY: envVar(z.enum(['inprocess', 'debezium']).default('inprocess'), {
+    description:
+      'who publishes the outbox: inprocess, the service\'s own relay; debezium, Kafka Connect reading the WAL (README "Scaling out"): the service then runs no relay and deletes each outbox row in the transaction that wrote it',
+    expected: 'inprocess or debezium',
+    example: 'debezium',
+  }),
   OUTBOX_RELAY_BATCH_SIZE: envVar(integer(1).default(500), {
     description: 'outbox rows per relay batch',
     expected: 'a positive integer',

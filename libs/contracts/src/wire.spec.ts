@@ -67,6 +67,17 @@ describe('wire format', () => {
     expect(fromKafkaMessage(asConsumed(wire))).toEqual({ ok: true, envelope });
   });
 
+  it('reads a header with a null value as absent, as Debezium writes the NULL columns of a first message', () => {
+    const envelope = createEnvelope('OrderPlaced', examples.OrderPlaced, { correlationId });
+    const wire = asConsumed(toKafkaMessage(envelope));
+    // kafkajs delivers a header whose value length is -1 as null.
+    const headers = wire.headers as Record<string, unknown>;
+    headers['causation-id'] = null;
+    headers['traceparent'] = null;
+    headers['tracestate'] = null;
+    expect(fromKafkaMessage(wire)).toEqual({ ok: true, envelope });
+  });
+
   it('accepts a header repeated with the same value', () => {
     const wire = asConsumed(toKafkaMessage(anEnvelope()));
     wire.headers!['type'] = [Buffer.from('ReserveStock'), 'ReserveStock'];

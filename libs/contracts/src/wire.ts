@@ -45,8 +45,11 @@ export interface OutgoingKafkaMessage {
   headers: Record<string, string>;
 }
 
-/** A header as Kafka clients deliver it: kafkajs gives an array when a header is repeated. */
-export type IncomingHeaderValue = Buffer | string | undefined | (Buffer | string)[];
+/**
+ * A header as Kafka clients deliver it: kafkajs gives an array when a header is repeated, and
+ * null for a header sent without a value (Debezium's Outbox Event Router sends NULL columns so).
+ */
+export type IncomingHeaderValue = Buffer | string | null | undefined | (Buffer | string | null)[];
 
 /** A message as a Kafka consumer delivers it (structurally kafkajs' `KafkaMessage`). */
 export interface IncomingKafkaMessage {
@@ -129,7 +132,8 @@ export function fromKafkaMessage(message: IncomingKafkaMessage): DecodeResult {
   const read = (field: keyof typeof wireHeaders, isRequired: boolean): string | undefined => {
     const name = wireHeaders[field];
     const raw = message.headers?.[name];
-    const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(text);
+    // A header without a value says nothing: it reads as absent, like a header never sent.
+    const values = present(raw).map(text);
     const distinct = [...new Set(values)];
     if (distinct.length > 1) {
       issues.push({
@@ -216,7 +220,7 @@ function sizeIssues(message: IncomingKafkaMessage): ContractIssue[] {
     // A name past the limit is shown cut: the reason ends up in a dead-letter header itself.
     const shown = nameBytes > wireLimits.headerNameBytes ? `${name.slice(0, 32)}…` : name;
     tooBig(`header name "${shown}"`, nameBytes, wireLimits.headerNameBytes);
-    for (const value of Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) {
+    for (const value of present(raw)) {
       tooBig(`header "${shown}"`, byteLength(value), wireLimits.headerValueBytes);
     }
   }
@@ -227,6 +231,11 @@ function sizeIssues(message: IncomingKafkaMessage): ContractIssue[] {
 
 function byteLength(value: Buffer | string): number {
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** The values of a header, leaving out those sent without a value. */
+function present(raw: IncomingHeaderValue): (Buffer | string)[] {
+  return (Array.isArray(raw) ? raw : [raw]).filter((value): value is Buffer | string => value != null);
 }
 
 function text(value: Buffer | string): string {

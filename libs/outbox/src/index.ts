@@ -1,4 +1,4 @@
-export { Outbox, type OutgoingMessage } from './outbox.js';
+export { Outbox, type OutboxOptions, type OutgoingMessage } from './outbox.js';
 export { OutboxRelay, type RelayLogger, type RelayOptions } from './relay.js';
 export {
   DEFAULT_TOPIC_RETENTION_HOURS,

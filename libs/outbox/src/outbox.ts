@@ -35,13 +35,25 @@ const COLUMNS = [
 ] as const;
 const CASTS = ['uuid', 'text', 'text', 'text', 'jsonb', 'text', 'int', 'text', 'text', 'text', 'text'];
 
+/** Options of {@link Outbox}. */
+export interface OutboxOptions {
+  /** Prefix of every topic name written into the rows (`KAFKA_TOPIC_PREFIX`). */
+  topicPrefix?: string;
+  /**
+   * Deletes the rows again in the same transaction, for change data capture (Debezium): the
+   * insert is in the write-ahead log, which is all a log-based relay reads, so the table stays
+   * empty and needs no purge. Never with the in-process relay, which reads the table.
+   */
+  deleteAfterInsert?: boolean;
+}
+
 /**
  * Writes messages into the `outbox` table inside the caller's transaction. Nothing is sent to
  * Kafka here: the relay publishes rows after they commit, so a state change and the messages
  * that announce it are committed together or not at all.
  */
 export class Outbox {
-  constructor(private readonly options: { topicPrefix?: string } = {}) {}
+  constructor(private readonly options: OutboxOptions = {}) {}
 
   /**
    * Validates each payload against its contract and inserts one outbox row per message, carrying
@@ -84,6 +96,8 @@ export class Outbox {
       `INSERT INTO outbox (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
       ...values,
     );
+    if (this.options.deleteAfterInsert)
+      await tx.$executeRawUnsafe('DELETE FROM outbox WHERE id = ANY($1::uuid[])', ids);
     return ids;
   }
 }

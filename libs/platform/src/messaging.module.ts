@@ -4,6 +4,7 @@ import { KafkaInboxTransport } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
 import { BrokerMonitorService } from './broker-monitor/broker-monitor.service.js';
+import { DebeziumSlotMetrics } from './debezium-slot-metrics.js';
 import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
 import { MetricsController } from './metrics.controller.js';
 import { OutboxMetrics } from './outbox-metrics.js';
@@ -51,12 +52,19 @@ export class ServicePlatformModule {
         { provide: CONFIG, useValue: config },
         prismaClass,
         { provide: PRISMA, useExisting: prismaClass },
-        { provide: Outbox, useValue: new Outbox({ topicPrefix: config.kafkaTopicPrefix }) },
+        {
+          provide: Outbox,
+          useValue: new Outbox({
+            topicPrefix: config.kafkaTopicPrefix,
+            deleteAfterInsert: config.outboxRelay === 'debezium',
+          }),
+        },
         OutboxRelayService,
         RetentionPurgeService,
         HealthRegistry,
         ReadinessChecks,
         OutboxMetrics,
+        ...(config.outboxRelay === 'debezium' ? [DebeziumSlotMetrics] : []),
         ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,

@@ -12,13 +12,16 @@ import { CONFIG } from './tokens.js';
 /**
  * Runs the outbox relay inside the service process. Every replica runs one; the advisory-lock
  * election lets exactly one publish per database, and a standby takes over when it dies.
+ * With `OUTBOX_RELAY=debezium` it runs nothing: Kafka Connect publishes from the WAL, and rows
+ * are deleted as they are written, so there is nothing here to publish, park or purge.
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
-  private readonly relay: OutboxRelay;
+  private readonly relay?: OutboxRelay;
 
   constructor(@Inject(CONFIG) config: ServiceConfig) {
+    if (config.outboxRelay === 'debezium') return;
     const log = (level: 'log' | 'warn' | 'error') => (obj: object, msg?: string) =>
       this.logger[level]({ msg, ...obj });
     this.relay = new OutboxRelay({
@@ -38,23 +41,26 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   }
 
   get isLeader(): boolean {
-    return this.relay.isLeader;
+    return this.relay?.isLeader ?? false;
   }
 
-  /** Whether the relay loop runs (as leader or standby): readiness depends on it. */
+  /**
+   * Whether the relay loop runs (as leader or standby): readiness depends on it. True when the
+   * relay is external (Debezium), whose health Kafka Connect reports, not this service.
+   */
   get isRunning(): boolean {
-    return this.relay.isRunning;
+    return this.relay?.isRunning ?? true;
   }
 
   get published(): number {
-    return this.relay.publishedCount;
+    return this.relay?.publishedCount ?? 0;
   }
 
   onApplicationBootstrap(): void {
-    this.relay.start();
+    this.relay?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.relay.stop();
+    await this.relay?.stop();
   }
 }
