@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { runService } from '@order-saga/platform';
-import { configureHttp } from './http/configure-http.js';
+import { configureOrderHttp } from './order-http.js';
 import { OrderModule } from './order.module.js';
 
-await runService(OrderModule, configureHttp);
+await runService(OrderModule, configureOrderHttp);

@@ -111,6 +111,13 @@ export function problemFor(
   if (exception instanceof ProblemException) {
     return { problem: { ...exception.problem, instance }, headers: { ...exception.headers } };
   }
+  // A refusal raised outside this lib (e.g. libs/platform's AdminAccessRefused) carries its own
+  // problem document; a 401 names the scheme the client must use.
+  if (carriesProblem(exception)) {
+    const headers: Record<string, string> =
+      exception.problem.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+    return { problem: { ...exception.problem, instance }, headers };
+  }
   // Nest's Express adapter wraps body-parser's refusals in an HttpException; the cause says why.
   const bodyError = [exception, (exception as { cause?: unknown } | null)?.cause].find(isBodyParserError);
   if (bodyError && bodyError.status >= 400 && bodyError.status < 500) {
@@ -135,4 +142,15 @@ function bodyProblem(error: BodyParserError, instance: string): Problem {
         ? `not valid JSON: ${error.message}`
         : error.message;
   return { ...plain(error.status, reason, instance), errors: [{ field: WHOLE_BODY, reason }] };
+}
+
+function carriesProblem(exception: unknown): exception is { problem: Problem } {
+  const problem = (exception as { problem?: Partial<Problem> } | null)?.problem;
+  return (
+    exception instanceof Error &&
+    typeof problem?.type === 'string' &&
+    typeof problem.status === 'number' &&
+    problem.status >= 400 &&
+    problem.status < 500
+  );
 }

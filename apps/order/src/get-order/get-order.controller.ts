@@ -2,8 +2,8 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiProblemResponses } from '../http/api-problem.decorator.js';
-import { ProblemException, problemType } from '../http/problem.js';
+import { ApiProblemResponses } from '@order-saga/http';
+import { ProblemException, problemType } from '@order-saga/http';
 import { GetOrder } from './get-order.handler.js';
 import { OrderView } from './order.view.js';
 

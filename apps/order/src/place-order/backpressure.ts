@@ -8,7 +8,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { CONFIG, HealthRegistry, type ServiceConfig } from '@order-saga/platform';
-import { ProblemException, problemType } from '../http/problem.js';
+import { ProblemException, problemType } from '@order-saga/http';
 import { PrismaService } from '../infra/prisma.service.js';
 
 /** What the order service has accepted and not yet finished with. */

@@ -1,9 +1,9 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Res, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses } from '../http/api-problem.decorator.js';
-import { ProblemException, invalidRequest, problemType } from '../http/problem.js';
-import { validated } from '../http/validated.js';
+import { ApiProblemResponses } from '@order-saga/http';
+import { ProblemException, invalidRequest, problemType } from '@order-saga/http';
+import { validated } from '@order-saga/http';
 import { ShedLoadGuard } from './backpressure.js';
 import { PlaceOrder, type PlaceOrderOutcome } from './place-order.handler.js';
 import { IdempotencyKey, PlaceOrderAccepted, PlaceOrderRequest } from './place-order.request.js';

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetOrderController } from '../get-order/get-order.controller.js';
 import { GetOrderHandler } from '../get-order/get-order.handler.js';
 import type { OrderView } from '../get-order/order.view.js';
-import { configureHttp } from '../http/configure-http.js';
-import type { Problem } from '../http/problem.js';
+import { configureOrderHttp } from '../order-http.js';
+import type { Problem } from '@order-saga/http';
 import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
 import { SAGA_POLICY, sagaPolicyFrom } from '../saga/saga-policy.js';
@@ -62,7 +62,7 @@ async function startApi(databaseUrl: string, bounds: Partial<ServiceConfig> = {}
     ...bounds,
   };
   const app = await NestFactory.create(OrderApiModule.with(config), { logger: ['error', 'warn'] });
-  configureHttp(app);
+  configureOrderHttp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, prisma: app.get(PrismaService) };

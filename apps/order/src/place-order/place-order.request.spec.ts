@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldErrors } from '../http/problem.js';
+import { fieldErrors } from '@order-saga/http';
 import { IdempotencyKey, MAX_ITEMS, PlaceOrderRequest } from './place-order.request.js';
 
 const valid = {

@@ -11,7 +11,7 @@ import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@ord
 import { Outbox } from '@order-saga/outbox';
 import { AdminTokenGuard, CONFIG, type ServiceConfig } from '@order-saga/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureHttp } from '../http/configure-http.js';
+import { configureOrderHttp } from '../order-http.js';
 import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
 import { startSaga } from '../saga/order.saga.js';
@@ -67,7 +67,7 @@ async function startApi(databaseUrl: string, adminToken: string | undefined): Pr
     ADMIN_TOKEN: adminToken,
   });
   const app = await NestFactory.create(AdminApiModule.with(config), { logger: ['error', 'warn'] });
-  configureHttp(app);
+  configureOrderHttp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, prisma: app.get(PrismaService) };
