@@ -5,35 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { createKafka } from '@order-saga/outbox';
 import { parsePrometheusText, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anOrder, SagaSystem, terminal, type PlaceOrderBody } from '../saga/system.js';
+import { mixedOrder, SagaSystem, terminal } from '../saga/system.js';
 import { CliRun, OrderView } from './order-view.js';
 
 const topicsCli = fileURLToPath(new URL('../../../libs/projections/dist/cli/topics.cli.js', import.meta.url));
 
 const COUNT = 210;
-
-/** Happy orders, declined payments (bob), unserved countries, a race for the last item, several customers. */
-function mixedOrder(i: number): PlaceOrderBody {
-  switch (i % 6) {
-    case 0:
-      return anOrder({
-        items: [
-          { sku: 'widget', quantity: 1 + (i % 3) },
-          { sku: 'gadget', quantity: 1 },
-        ],
-      });
-    case 1:
-      return anOrder({ customerId: 'bob', items: [{ sku: 'gadget', quantity: 1 + (i % 3) }] });
-    case 2:
-      return anOrder({ shippingAddress: { country: 'AQ', city: 'McMurdo', line1: 'Station' } });
-    case 3:
-      return anOrder({ items: [{ sku: 'last-one', quantity: 1 }] });
-    case 4:
-      return anOrder({ customerId: 'carol' });
-    default:
-      return anOrder({ items: [{ sku: 'widget', quantity: 5 }] });
-  }
-}
 
 interface TimelineItem {
   service: string;

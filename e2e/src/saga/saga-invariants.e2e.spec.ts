@@ -1,32 +1,9 @@
 import { waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditViolations, effectViolations, effectsOf, type FinishedOrder } from './effects.js';
-import { anOrder, SagaSystem, type PlaceOrderBody } from './system.js';
+import { mixedOrder, SagaSystem } from './system.js';
 
 const initialStock: Record<string, number> = { widget: 100_000, gadget: 10_000, 'last-one': 1 };
-
-/** A mixed load: happy orders, orders over bob's credit, unserved countries, and a race for the last item. */
-function mixedOrder(i: number): PlaceOrderBody {
-  switch (i % 6) {
-    case 0:
-      return anOrder({
-        items: [
-          { sku: 'widget', quantity: 1 + (i % 3) },
-          { sku: 'gadget', quantity: 1 },
-        ],
-      });
-    case 1:
-      return anOrder({ customerId: 'bob', items: [{ sku: 'gadget', quantity: 1 + (i % 3) }] });
-    case 2:
-      return anOrder({ shippingAddress: { country: 'AQ', city: 'McMurdo', line1: 'Station' } });
-    case 3:
-      return anOrder({ items: [{ sku: 'last-one', quantity: 1 }] });
-    case 4:
-      return anOrder({ customerId: 'carol' });
-    default:
-      return anOrder({ items: [{ sku: 'widget', quantity: 5 }] });
-  }
-}
 
 describe('invariants after a burst of mixed concurrent orders', () => {
   let system: SagaSystem;

@@ -25,6 +25,33 @@ export const anOrder = (overrides: Partial<PlaceOrderBody> = {}): PlaceOrderBody
   ...overrides,
 });
 
+/**
+ * The mixed load of the invariants suite, on the seed data: alice's happy orders, bob over his
+ * credit, an unserved country (AQ: shipping refuses, the saga compensates), a race for the
+ * `last-one` item, carol, and bigger widget orders.
+ */
+export function mixedOrder(i: number): PlaceOrderBody {
+  switch (i % 6) {
+    case 0:
+      return anOrder({
+        items: [
+          { sku: 'widget', quantity: 1 + (i % 3) },
+          { sku: 'gadget', quantity: 1 },
+        ],
+      });
+    case 1:
+      return anOrder({ customerId: 'bob', items: [{ sku: 'gadget', quantity: 1 + (i % 3) }] });
+    case 2:
+      return anOrder({ shippingAddress: { country: 'AQ', city: 'McMurdo', line1: 'Station' } });
+    case 3:
+      return anOrder({ items: [{ sku: 'last-one', quantity: 1 }] });
+    case 4:
+      return anOrder({ customerId: 'carol' });
+    default:
+      return anOrder({ items: [{ sku: 'widget', quantity: 5 }] });
+  }
+}
+
 export interface OrderView {
   orderId: string;
   status: string;
