@@ -9,7 +9,10 @@ import { ReleaseStockHandler } from './release-stock/release-stock.handler.js';
 import { ReserveStockHandler } from './reserve-stock/reserve-stock.handler.js';
 
 @Module({
-  imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
+  imports: [
+    ServicePlatformModule.forRoot({ prisma: PrismaService, handlerTransactions: 'prisma' }),
+    CqrsModule.forRoot(),
+  ],
   controllers: [InventoryMessages],
   providers: [StockStore, ReserveStockHandler, ReleaseStockHandler, CommitStockHandler],
 })

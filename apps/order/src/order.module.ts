@@ -21,7 +21,11 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
 
 @Module({
   imports: [
-    ServicePlatformModule.forRoot({ prisma: PrismaService, brokerMonitor: true }),
+    ServicePlatformModule.forRoot({
+      prisma: PrismaService,
+      brokerMonitor: true,
+      handlerTransactions: 'prisma',
+    }),
     CqrsModule.forRoot(),
   ],
   controllers: [SagaListener, PlaceOrderController, GetOrderController, SagaAdminController],

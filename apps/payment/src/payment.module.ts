@@ -7,7 +7,10 @@ import { PaymentMessages } from './payment.messages.js';
 import { RefundPaymentHandler } from './refund-payment/refund-payment.handler.js';
 
 @Module({
-  imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
+  imports: [
+    ServicePlatformModule.forRoot({ prisma: PrismaService, handlerTransactions: 'prisma' }),
+    CqrsModule.forRoot(),
+  ],
   controllers: [PaymentMessages],
   providers: [ChargePaymentHandler, RefundPaymentHandler],
 })

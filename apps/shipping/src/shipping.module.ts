@@ -7,7 +7,10 @@ import { PrismaService } from './infra/prisma.service.js';
 import { ShippingMessages } from './shipping.messages.js';
 
 @Module({
-  imports: [ServicePlatformModule.forRoot({ prisma: PrismaService }), CqrsModule.forRoot()],
+  imports: [
+    ServicePlatformModule.forRoot({ prisma: PrismaService, handlerTransactions: 'prisma' }),
+    CqrsModule.forRoot(),
+  ],
   controllers: [ShippingMessages],
   providers: [CreateShipmentHandler, CancelShipmentHandler],
 })

@@ -3,18 +3,35 @@ import type pg from 'pg';
 import { TransactionTimeoutError } from './errors.js';
 import type { TransactionRunner } from './inbox.transport.js';
 
-/** A node-postgres transaction seen through the {@link SqlTx} slice the messaging libs use. */
+/**
+ * A node-postgres transaction: what hot paths (handlers, stores, `POST /orders`, the saga store)
+ * write through. `query` and `execute` are the plain API; the `$…RawUnsafe` pair is the
+ * {@link SqlTx} slice the outbox and the inbox also accept from a Prisma transaction.
+ */
 export class PgTx implements SqlTx {
   private expired?: TransactionTimeoutError;
 
   constructor(readonly client: pg.PoolClient) {}
 
+  /** Rows of one statement (`$1`… parameters). */
+  async query<R extends object = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<R[]> {
+    return (await this.send<R>(text, values)).rows;
+  }
+
+  /** Rows affected by one statement. */
+  async execute(text: string, values?: readonly unknown[]): Promise<number> {
+    return (await this.send(text, values)).rowCount ?? 0;
+  }
+
   async $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> {
-    return (await this.query(query, values)).rowCount ?? 0;
+    return this.execute(query, values);
   }
 
   async $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> {
-    return (await this.query(query, values)).rows as T;
+    return (await this.send(query, values)).rows as T;
   }
 
   /** After this, every statement fails: it would run after the ROLLBACK, outside any transaction. */
@@ -22,17 +39,17 @@ export class PgTx implements SqlTx {
     this.expired = error;
   }
 
-  private query(query: string, values: unknown[]) {
-    if (this.expired) throw this.expired;
-    return this.client.query(query, values);
+  private send<R extends object>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.expired) return Promise.reject(this.expired);
+    return this.client.query<R>(text, values as unknown[] | undefined);
   }
 }
 
 /**
- * A transaction runner on a node-postgres pool, for hot consumers whose effect is plain SQL. A
- * Prisma interactive transaction costs about 0.7–1 ms of Node CPU (NOTES.md measured 1.5k tx/s
+ * A transaction runner on a node-postgres pool: every per-message and per-request path runs on it.
+ * A Prisma interactive transaction costs about 0.7–1 ms of Node CPU (NOTES.md measured 1.5k tx/s
  * against 6k for node-postgres on 2 cores); at thousands of messages per second that is the
- * consumer's whole budget. Services keep Prisma for domain writes; this is the escape hatch.
+ * consumer's whole budget. Prisma keeps the schema, the migrations, the row types and the cold paths.
  */
 export function pgTransaction(pool: pg.Pool): TransactionRunner<PgTx> {
   return async <T>(work: (tx: PgTx) => Promise<T>, { timeoutMs }: { timeoutMs: number }): Promise<T> => {

@@ -11,3 +11,4 @@ export {
   type BrokerSnapshot,
   type PartitionLag,
 } from './broker-monitor/broker-monitor.js';
+export { PG_POOL, Transactions, createServicePool } from './database-pool.js';

@@ -1,8 +1,9 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceConfig } from '@order-saga/config';
-import { KafkaInboxTransport } from '@order-saga/consumer';
+import { KafkaInboxTransport, pgTransaction, type PgTx } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
+import type pg from 'pg';
 import { BrokerMonitorService } from './broker-monitor/broker-monitor.service.js';
 import { DebeziumSlotMetrics } from './debezium-slot-metrics.js';
 import { HealthController, HealthRegistry, ReadinessChecks } from './health.js';
@@ -10,6 +11,7 @@ import { MetricsController } from './metrics.controller.js';
 import { OutboxMetrics } from './outbox-metrics.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
 import { RetentionPurgeService } from './retention-purge.service.js';
+import { DatabasePoolCloser, PG_POOL, Transactions, createServicePool } from './database-pool.js';
 import { CONFIG, PRISMA, type PrismaLike } from './tokens.js';
 
 export interface ServicePlatformOptions {
@@ -25,6 +27,11 @@ export interface ServicePlatformOptions {
    * consumer refuses one that is not shorter than its session timeout (10 s).
    */
   transactionTimeoutMs?: number;
+  /**
+   * What the message handlers' transactions run on: `pg` (node-postgres, `ctx.tx` is a `PgTx`) or
+   * `prisma` (an interactive Prisma transaction). Default `pg`.
+   */
+  handlerTransactions?: 'pg' | 'prisma';
 }
 
 /**
@@ -50,6 +57,9 @@ export class ServicePlatformModule {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: CONFIG, useValue: config },
+        { provide: PG_POOL, useFactory: () => createServicePool(config) },
+        DatabasePoolCloser,
+        Transactions,
         prismaClass,
         { provide: PRISMA, useExisting: prismaClass },
         {
@@ -68,24 +78,32 @@ export class ServicePlatformModule {
         ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,
-          inject: [CONFIG, PRISMA],
-          useFactory: (cfg: ServiceConfig, prisma: PrismaLike) =>
-            new KafkaInboxTransport({
+          inject: [CONFIG, PRISMA, PG_POOL],
+          useFactory: (cfg: ServiceConfig, prisma: PrismaLike, pool: pg.Pool) => {
+            const common = {
               consumerName: cfg.serviceName,
               kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
               topicPrefix: cfg.kafkaTopicPrefix,
               topicRetentionHours: cfg.kafkaTopicRetentionHours,
               // The transport chooses the timeout and checks it against the session timeout.
               transactionTimeoutMs: options.transactionTimeoutMs,
-              transaction: (work, { timeoutMs }) =>
-                prisma.$transaction(work, { maxWait: 10_000, timeout: timeoutMs }),
               maxAttempts: cfg.consumerMaxAttempts,
               retryBackoffMs: cfg.consumerRetryBackoffMs,
-            }),
+            };
+            return (options.handlerTransactions ?? 'pg') === 'pg'
+              ? new KafkaInboxTransport<PgTx>({ ...common, transaction: pgTransaction(pool) })
+              : new KafkaInboxTransport({
+                  ...common,
+                  transaction: (work, { timeoutMs }) =>
+                    prisma.$transaction(work, { maxWait: 10_000, timeout: timeoutMs }),
+                });
+          },
         },
       ],
       exports: [
         CONFIG,
+        PG_POOL,
+        Transactions,
         PRISMA,
         Outbox,
         HealthRegistry,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { CONFIG, type ServiceConfig } from '@order-saga/platform';
+import { PG_POOL } from '@order-saga/platform';
+import type pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
@@ -8,8 +9,9 @@ export type Tx = Prisma.TransactionClient;
 
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  constructor(@Inject(CONFIG) config: ServiceConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }) });
+  // On the service's one pool (the platform's), which the hot paths' transactions also use.
+  constructor(@Inject(PG_POOL) pool: pg.Pool) {
+    super({ adapter: new PrismaPg(pool) });
   }
 
   async onModuleDestroy(): Promise<void> {

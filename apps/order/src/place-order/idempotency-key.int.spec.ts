@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
-import { RetentionPurgeService, type PrismaLike, type ServiceConfig } from '@order-saga/platform';
+import {
+  RetentionPurgeService,
+  createServicePool,
+  type PrismaLike,
+  type ServiceConfig,
+} from '@order-saga/platform';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
@@ -24,6 +30,7 @@ const anOrder = (customerId: string): PlaceOrderRequest => ({
 
 let db: ScratchDatabase;
 let config: ServiceConfig;
+let pool: pg.Pool;
 let prisma: PrismaService;
 let handler: PlaceOrderHandler;
 
@@ -35,11 +42,13 @@ beforeAll(async () => {
     inboxRetentionHours: 336,
     purgeBatchSize: 10,
   };
-  prisma = new PrismaService(config);
+  pool = createServicePool(config);
+  prisma = new PrismaService(pool);
   handler = new PlaceOrderHandler(prisma, new PrismaSagaStore(new Outbox()), sagaPolicyFrom(config), config);
 });
 afterAll(async () => {
   await prisma?.$disconnect();
+  await pool?.end();
   await db?.drop();
 });
 

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
-import { HealthRegistry } from '@order-saga/platform';
+import { HealthRegistry, createServicePool } from '@order-saga/platform';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
@@ -31,21 +32,24 @@ const data: OrderData = {
 };
 
 let db: ScratchDatabase;
+let pool: pg.Pool;
 let prisma: PrismaService;
 let store: PrismaSagaStore;
 let runner: SagaRunner;
 
 beforeAll(async () => {
   db = await createScratchDatabase({ adminUrl, prefix: 'order_timer', ...serviceSchema('order') });
-  prisma = new PrismaService(
+  pool = createServicePool(
     loadConfig({ SERVICE_NAME: 'order', DATABASE_URL: db.url, KAFKA_BROKERS: '127.0.0.1:9092' }),
   );
+  prisma = new PrismaService(pool);
   store = new PrismaSagaStore(new Outbox());
   runner = new SagaRunner(store, policy);
 });
 
 afterAll(async () => {
   await prisma?.$disconnect();
+  await pool?.end();
   await db?.drop();
 });
 
