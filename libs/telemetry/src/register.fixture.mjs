@@ -19,6 +19,8 @@ const reply = await new Promise((resolve, reject) => {
   }).on('error', reject);
 });
 console.log(JSON.stringify(reply));
+// Outside any span, like the outbox relay's polls: no trace of its own.
+await pool.query('SELECT 2 AS parentless');
 await pool.end();
 
 if (process.env.WAIT_FOR_SIGNAL) console.log('ready');

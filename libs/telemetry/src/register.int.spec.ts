@@ -96,6 +96,11 @@ describe('node --import @order-saga/telemetry/register', () => {
     expect(query!.attributes['db.system.name'] ?? query!.attributes['db.system']).toBe('postgresql');
     expect(query?.parentSpanId).toBe(server!.spanId);
     expect(query?.traceId).toBe(client!.traceId);
+    // Only statements inside a trace get a span; a pool checkout is never one.
+    expect(spans.filter((span) => span.name.includes('SELECT')).map((span) => span.parentSpanId)).toEqual([
+      server!.spanId,
+    ]);
+    expect(spans.map((span) => span.name)).not.toContainEqual(expect.stringMatching(/connect/));
   });
 
   it('flushes batched spans on SIGTERM, then exits by that signal', async () => {

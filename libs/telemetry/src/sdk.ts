@@ -85,7 +85,10 @@ export function startTelemetry(options: TelemetryOptions = {}): void {
     textMapPropagator: new W3CTraceContextPropagator(),
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe }),
-      new PgInstrumentation(),
+      // Statements inside a trace only, and no span per pool checkout: a handler's transaction is a
+      // handful of statements, each worth seeing in its order's trace; the relay's polls and the
+      // timers' sweeps would each start a trace of their own, thousands an hour, none about an order.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
     metricReaders: [prometheus],
     // The http instrumentation's `http.server.request.duration` is in seconds; Prometheus'
