@@ -148,7 +148,11 @@ function formatOf(options: LoggerOptions): LogFormat {
 
 /** Where pino writes: the destination (stdout by default), through pino-pretty when pretty. */
 function streamOf(options: LoggerOptions): DestinationStream {
-  const destination = options.destination ?? pino.destination(1);
+  // Asynchronous: a line is handed to the kernel at once when nothing is being written, and lines
+  // logged while a write is in flight go out together in the next one, so a service handling
+  // thousands of messages a second makes a few large writes instead of one blocking write per
+  // line. pino flushes what is left when the process exits; a kill -9 can lose the last lines.
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
   if (formatOf(options) === 'json') return destination;
   return prettyStream({ ...prettyOptions(options.colorize), destination, sync: true });
 }
