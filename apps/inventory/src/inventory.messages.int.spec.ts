@@ -4,15 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { KafkaInboxTransport, RethrowRpcExceptionFilter } from '@order-saga/consumer';
+import { KafkaInboxTransport, RethrowRpcExceptionFilter, pgTransaction } from '@order-saga/consumer';
 import { createEnvelope, deadLetterTopic, toKafkaMessage, topicsFor } from '@order-saga/contracts';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox, createKafka, ensureTopics } from '@order-saga/outbox';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitStockHandler } from './commit-stock/commit-stock.handler.js';
 import { PrismaClient } from './generated/prisma/client.js';
-import { StockStore } from './infra/prisma-stock.store.js';
+import { StockStore } from './infra/stock.store.js';
 import { InventoryMessages } from './inventory.messages.js';
 import { ReleaseStockHandler } from './release-stock/release-stock.handler.js';
 import { ReserveStockHandler } from './reserve-stock/reserve-stock.handler.js';
@@ -36,17 +37,21 @@ const prefix = `t-inventory-locks-${randomBytes(3).toString('hex')}.`;
 class InventoryConsumerModule {}
 
 let db: ScratchDatabase;
+let pool: pg.Pool;
+// Reads the test's expectations; the handlers write through node-postgres, as in the service.
 let prisma: PrismaClient;
 let app: INestMicroservice | undefined;
 
 beforeAll(async () => {
   db = await createScratchDatabase({ adminUrl, prefix: 'inventory_locks', ...serviceSchema('inventory') });
-  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url, max: 8 }) });
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 });
 
 afterAll(async () => {
   await app?.close();
   await prisma?.$disconnect();
+  if (pool && !pool.ended) await pool.end();
   await db?.drop();
 });
 
@@ -101,7 +106,7 @@ describe('inventory messages through the Kafka inbox transport', () => {
       consumerName: 'inventory',
       kafka,
       topicPrefix: prefix,
-      transaction: (work, { timeoutMs }) => prisma.$transaction(work, { maxWait: 10_000, timeout: timeoutMs }),
+      transaction: pgTransaction(pool),
       retryBackoffMs: 50,
       maxBackoffMs: 500,
       partitionsConsumedConcurrently: 2,

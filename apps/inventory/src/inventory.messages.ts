@@ -1,9 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { HandleMessage, type InboxContext } from '@order-saga/consumer';
+import { HandleMessage, type InboxContext, type PgTx } from '@order-saga/consumer';
 import type { OrderConfirmed, ReleaseStock, ReserveStock } from '@order-saga/contracts';
 import { CommitStockCommand } from './commit-stock/commit-stock.handler.js';
-import type { Tx } from './infra/prisma.service.js';
 import { ReleaseStockCommand } from './release-stock/release-stock.handler.js';
 import { ReserveStockCommand } from './reserve-stock/reserve-stock.handler.js';
 
@@ -18,17 +17,17 @@ export class InventoryMessages {
   constructor(private readonly commands: CommandBus) {}
 
   @HandleMessage('ReserveStock', { isolation: 'per-message' })
-  async reserveStock(command: ReserveStock, ctx: InboxContext<Tx>): Promise<void> {
+  async reserveStock(command: ReserveStock, ctx: InboxContext<PgTx>): Promise<void> {
     await this.commands.execute(new ReserveStockCommand(command, ctx.tx));
   }
 
   @HandleMessage('ReleaseStock', { isolation: 'per-message' })
-  async releaseStock(command: ReleaseStock, ctx: InboxContext<Tx>): Promise<void> {
+  async releaseStock(command: ReleaseStock, ctx: InboxContext<PgTx>): Promise<void> {
     await this.commands.execute(new ReleaseStockCommand(command, ctx.tx));
   }
 
   @HandleMessage('OrderConfirmed', { isolation: 'per-message' })
-  async orderConfirmed(event: OrderConfirmed, ctx: InboxContext<Tx>): Promise<void> {
+  async orderConfirmed(event: OrderConfirmed, ctx: InboxContext<PgTx>): Promise<void> {
     await this.commands.execute(new CommitStockCommand(event, ctx.tx));
   }
 }

@@ -1,9 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { HandleMessage, type InboxContext } from '@order-saga/consumer';
+import { HandleMessage, type InboxContext, type PgTx } from '@order-saga/consumer';
 import type { ChargePayment, RefundPayment } from '@order-saga/contracts';
 import { ChargePaymentCommand } from './charge-payment/charge-payment.handler.js';
-import type { Tx } from './infra/prisma.service.js';
 import { RefundPaymentCommand } from './refund-payment/refund-payment.handler.js';
 
 /**
@@ -16,12 +15,12 @@ export class PaymentMessages {
   constructor(private readonly commands: CommandBus) {}
 
   @HandleMessage('ChargePayment', { isolation: 'per-message' })
-  charge(payload: ChargePayment, ctx: InboxContext<Tx>): Promise<void> {
+  charge(payload: ChargePayment, ctx: InboxContext<PgTx>): Promise<void> {
     return this.commands.execute(new ChargePaymentCommand(payload, ctx.tx));
   }
 
   @HandleMessage('RefundPayment', { isolation: 'per-message' })
-  refund(payload: RefundPayment, ctx: InboxContext<Tx>): Promise<void> {
+  refund(payload: RefundPayment, ctx: InboxContext<PgTx>): Promise<void> {
     return this.commands.execute(new RefundPaymentCommand(payload, ctx.tx));
   }
 }

@@ -8,7 +8,7 @@ import { RefundPaymentHandler } from './refund-payment/refund-payment.handler.js
 
 @Module({
   imports: [
-    ServicePlatformModule.forRoot({ prisma: PrismaService, handlerTransactions: 'prisma' }),
+    ServicePlatformModule.forRoot({ prisma: PrismaService }),
     CqrsModule.forRoot(),
   ],
   controllers: [PaymentMessages],

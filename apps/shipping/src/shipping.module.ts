@@ -8,7 +8,7 @@ import { ShippingMessages } from './shipping.messages.js';
 
 @Module({
   imports: [
-    ServicePlatformModule.forRoot({ prisma: PrismaService, handlerTransactions: 'prisma' }),
+    ServicePlatformModule.forRoot({ prisma: PrismaService }),
     CqrsModule.forRoot(),
   ],
   controllers: [ShippingMessages],

@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PgTx } from '@order-saga/consumer';
 import type { OrderConfirmed } from '@order-saga/contracts';
 import { commit } from '../domain/reservation.js';
-import { StockStore } from '../infra/prisma-stock.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { StockStore } from '../infra/stock.store.js';
 
 /** Sent in-process when the order service announces `OrderConfirmed`; nobody awaits a reply. */
 export class CommitStockCommand {
   constructor(
     readonly event: OrderConfirmed,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {}
 }
 

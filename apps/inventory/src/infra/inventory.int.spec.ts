@@ -1,20 +1,21 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus, CqrsModule } from '@nestjs/cqrs';
-import { TransientError } from '@order-saga/consumer';
+import { TransientError, pgTransaction, type PgTx } from '@order-saga/consumer';
 import type { OrderLine } from '@order-saga/contracts';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitStockCommand, CommitStockHandler } from '../commit-stock/commit-stock.handler.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { ReleaseStockCommand, ReleaseStockHandler } from '../release-stock/release-stock.handler.js';
 import { ReserveStockCommand, ReserveStockHandler } from '../reserve-stock/reserve-stock.handler.js';
-import { StockStore } from './prisma-stock.store.js';
-import type { Tx } from './prisma.service.js';
+import { StockStore } from './stock.store.js';
 
 const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 // The seed migration's catalogue: the invariant below is checked against it.
@@ -35,13 +36,16 @@ const INITIAL_STOCK: Record<string, number> = { widget: 100000, gadget: 10000, '
 class HandlersModule {}
 
 let db: ScratchDatabase;
+let pool: pg.Pool;
+// Reads the tests' expectations; the handlers write through node-postgres, as in the service.
 let prisma: PrismaClient;
 let app: INestApplicationContext;
 let bus: CommandBus;
 
 beforeAll(async () => {
   db = await createScratchDatabase({ adminUrl, prefix: 'inventory_test', ...serviceSchema('inventory') });
-  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   app = await NestFactory.createApplicationContext(HandlersModule, { logger: ['error'] });
   bus = app.get(CommandBus);
 });
@@ -49,13 +53,34 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await prisma?.$disconnect();
+  if (pool && !pool.ended) await pool.end();
   await db?.drop();
 });
 
-const inTx = (make: (tx: Tx) => object) => prisma.$transaction((tx) => bus.execute(make(tx)));
+// As the inbox transport runs a handler: in one node-postgres transaction of its own.
+const transaction = <T>(work: (tx: PgTx) => Promise<T>) => pgTransaction(pool)(work, { timeoutMs: 5000 });
+const inTx = (make: (tx: PgTx) => object) => transaction((tx) => bus.execute(make(tx)));
 const reserveStock = (orderId: string, items: OrderLine[]) => inTx((tx) => new ReserveStockCommand({ orderId, items }, tx));
 const releaseStock = (orderId: string) => inTx((tx) => new ReleaseStockCommand({ orderId, reason: 'payment declined' }, tx));
 const orderConfirmed = (orderId: string) => inTx((tx) => new CommitStockCommand({ orderId }, tx));
+
+const store = () => app.get(StockStore);
+
+/** Backends of this test's database waiting for a row lock. */
+async function waitingForLocks(): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+  );
+  return rows[0]!.n;
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
 
 async function product(sku: string) {
   return prisma.product.findUniqueOrThrow({ where: { sku }, select: { onHand: true, reserved: true, shipped: true } });
@@ -139,12 +164,17 @@ describe('inventory handlers on PostgreSQL', () => {
     const orderId = randomUUID();
     const before = await product('gadget');
     await reserveStock(orderId, [{ sku: 'gadget', quantity: 5 }]);
+    await sleep(5);
+    const releasing = new Date();
 
     await releaseStock(orderId);
     await releaseStock(orderId);
 
     expect(await product('gadget')).toEqual(before);
     expect((await reservation(orderId))?.status).toBe('RELEASED');
+    const { createdAt, updatedAt } = await prisma.reservation.findUniqueOrThrow({ where: { orderId } });
+    expect(createdAt.getTime()).toBeLessThan(releasing.getTime());
+    expect(updatedAt.getTime()).toBeGreaterThanOrEqual(releasing.getTime());
     const released = { type: 'StockReleased', topic: 'inventory.events', payload: { orderId } };
     expect((await outboxFor(orderId)).slice(1)).toEqual([released, released]);
   });
@@ -202,6 +232,116 @@ describe('inventory handlers on PostgreSQL', () => {
     for (const failure of failed) expect(failure.reason).toBeInstanceOf(TransientError);
     if (failed.length > 0) await reserveStock(orderId, items);
     expect((await outboxFor(orderId)).map((m) => m.type)).toEqual(['StockReserved', 'StockReserved']);
+  });
+
+  it('moves_of_several_skus_are_applied_as_one_net_change_per_product', async () => {
+    const [widget, gadget] = [await product('widget'), await product('gadget')];
+
+    await transaction((tx) =>
+      store().write(
+        {
+          moves: [
+            { sku: 'widget', quantity: 2, from: 'onHand', to: 'reserved' },
+            { sku: 'gadget', quantity: 1, from: 'onHand', to: 'reserved' },
+            { sku: 'widget', quantity: 3, from: 'onHand', to: 'reserved' },
+            { sku: 'widget', quantity: 1, from: 'reserved', to: 'shipped' },
+          ],
+          send: [],
+        },
+        null,
+        tx,
+      ),
+    );
+
+    expect(await product('widget')).toEqual({
+      onHand: widget.onHand - 5,
+      reserved: widget.reserved + 4,
+      shipped: widget.shipped + 1,
+    });
+    expect(await product('gadget')).toEqual({ ...gadget, onHand: gadget.onHand - 1, reserved: gadget.reserved + 1 });
+  });
+
+  it('a_move_that_would_leave_one_product_negative_is_refused_and_moves_no_product', async () => {
+    const [widget, gadget] = [await product('widget'), await product('gadget')];
+
+    const moving = transaction((tx) =>
+      store().write(
+        {
+          moves: [
+            { sku: 'widget', quantity: 1, from: 'onHand', to: 'reserved' },
+            { sku: 'gadget', quantity: gadget.onHand + 1, from: 'onHand', to: 'reserved' },
+          ],
+          send: [],
+        },
+        null,
+        tx,
+      ),
+    );
+
+    await expect(moving).rejects.toThrow(/product_on_hand_not_negative/);
+    expect([await product('widget'), await product('gadget')]).toEqual([widget, gadget]);
+  });
+
+  it('a_move_of_a_product_that_does_not_exist_fails_instead_of_being_skipped', async () => {
+    const widget = await product('widget');
+
+    const moving = transaction((tx) =>
+      store().write(
+        {
+          moves: [
+            { sku: 'widget', quantity: 1, from: 'onHand', to: 'reserved' },
+            { sku: 'no-such-thing', quantity: 1, from: 'onHand', to: 'reserved' },
+          ],
+          send: [],
+        },
+        null,
+        tx,
+      ),
+    );
+
+    await expect(moving).rejects.toThrow(/2 products but 1 exist/);
+    expect(await product('widget')).toEqual(widget);
+  });
+
+  it('a_move_locks_its_products_in_sku_order_before_updating_any', async () => {
+    const [widget, gadget] = [await product('widget'), await product('gadget')];
+    let rowLocked!: () => void;
+    const locked = new Promise<void>((resolve) => (rowLocked = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holdingWidget = transaction(async (tx) => {
+      await tx.query(`SELECT sku FROM product WHERE sku = 'widget' FOR UPDATE`);
+      rowLocked();
+      await held;
+    });
+    await locked;
+
+    // Listed widget first: in sku order, gadget is locked first, then the move waits for widget.
+    const moving = transaction((tx) =>
+      store().write(
+        {
+          moves: [
+            { sku: 'widget', quantity: 1, from: 'onHand', to: 'reserved' },
+            { sku: 'gadget', quantity: 1, from: 'onHand', to: 'reserved' },
+          ],
+          send: [],
+        },
+        null,
+        tx,
+      ),
+    );
+    await until(async () => (await waitingForLocks()) === 1);
+    const gadgetFree = transaction((tx) => tx.query(`SELECT sku FROM product WHERE sku = 'gadget' FOR UPDATE NOWAIT`));
+    const gadgetWasHeld = await gadgetFree.then(
+      () => false,
+      (error: { code?: string }) => error.code === '55P03',
+    );
+    release();
+    await Promise.all([holdingWidget, moving]);
+
+    expect(gadgetWasHeld).toBe(true);
+    expect(await product('widget')).toEqual({ ...widget, onHand: widget.onHand - 1, reserved: widget.reserved + 1 });
+    expect(await product('gadget')).toEqual({ ...gadget, onHand: gadget.onHand - 1, reserved: gadget.reserved + 1 });
   });
 
   it('the_database_refuses_negative_stock', async () => {

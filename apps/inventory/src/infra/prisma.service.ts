@@ -2,11 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PG_POOL } from '@order-saga/platform';
 import type pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
+import { PrismaClient } from '../generated/prisma/client.js';
 
-/** The inventory database's transaction client: what handlers get as `ctx.tx`. */
-export type Tx = Prisma.TransactionClient;
-
+/**
+ * The inventory database through Prisma, for the cold paths only (health, metrics, the retention purge,
+ * tests' reads); message handlers write through node-postgres (`PgTx`), which costs far less CPU.
+ */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   // On the service's one pool (the platform's), which the hot paths' transactions also use.

@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PgTx } from '@order-saga/consumer';
 import type { ReleaseStock } from '@order-saga/contracts';
 import { Outbox } from '@order-saga/outbox';
 import { release } from '../domain/reservation.js';
-import { StockStore } from '../infra/prisma-stock.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { StockStore } from '../infra/stock.store.js';
 
 export class ReleaseStockCommand {
   constructor(
     readonly command: ReleaseStock,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {}
 }
 

@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PgTx } from '@order-saga/consumer';
 import type { ReserveStock } from '@order-saga/contracts';
 import { Outbox } from '@order-saga/outbox';
 import { reserve } from '../domain/reservation.js';
-import { StockStore } from '../infra/prisma-stock.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { StockStore } from '../infra/stock.store.js';
 
 export class ReserveStockCommand {
   constructor(
     readonly command: ReserveStock,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {}
 }
 

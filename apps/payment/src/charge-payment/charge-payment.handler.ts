@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PgTx } from '@order-saga/consumer';
 import type { ChargePayment } from '@order-saga/contracts';
 import { Outbox } from '@order-saga/outbox';
 import { decideCharge } from '../domain/payment.js';
-import { lockCustomer, lockPayment, saveOutcome } from '../infra/prisma-payment.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { lockCustomer, lockPayment, saveOutcome } from '../infra/payment.store.js';
 
 export class ChargePaymentCommand extends Command<void> {
   constructor(
     readonly payload: ChargePayment,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {
     super();
   }

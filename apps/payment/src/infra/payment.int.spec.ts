@@ -1,30 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pgTransaction, type PgTx } from '@order-saga/consumer';
 import type { ChargePayment, RefundPayment } from '@order-saga/contracts';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChargePaymentCommand, ChargePaymentHandler } from '../charge-payment/charge-payment.handler.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { RefundPaymentCommand, RefundPaymentHandler } from '../refund-payment/refund-payment.handler.js';
 
-// The handlers run exactly as the inbox transport runs them: inside one `$transaction`, with the
-// real outbox writing into the same transaction. Only Kafka is left out.
+// The handlers run exactly as the inbox transport runs them: inside one node-postgres transaction,
+// with the real outbox writing into the same transaction. Only Kafka is left out.
 const adminUrl =
   process.env.TEST_DATABASE_ADMIN_URL ??
   process.env.DATABASE_ADMIN_URL ??
   'postgresql://postgres@127.0.0.1:5432/postgres';
 
 let db: ScratchDatabase;
+let pool: pg.Pool;
+// Reads the tests' expectations (and breaks rules on purpose); the handlers write through node-postgres.
 let prisma: PrismaClient;
 const outbox = new Outbox();
 const chargeHandler = new ChargePaymentHandler(outbox);
 const refundHandler = new RefundPaymentHandler(outbox);
 
+const transaction = <T>(work: (tx: PgTx) => Promise<T>) => pgTransaction(pool)(work, { timeoutMs: 5000 });
 const charge = (payload: ChargePayment) =>
-  prisma.$transaction((tx) => chargeHandler.execute(new ChargePaymentCommand(payload, tx)));
+  transaction((tx) => chargeHandler.execute(new ChargePaymentCommand(payload, tx)));
 const refund = (payload: RefundPayment) =>
-  prisma.$transaction((tx) => refundHandler.execute(new RefundPaymentCommand(payload, tx)));
+  transaction((tx) => refundHandler.execute(new RefundPaymentCommand(payload, tx)));
 
 const credit = async (id: string) =>
   (await prisma.customer.findUniqueOrThrow({ where: { id } })).availableCredit;
@@ -36,13 +42,31 @@ const sent = async (orderId: string) =>
     topic: row.topic,
   }));
 
+/** Backends of this test's database waiting for a row lock. */
+async function waitingForLocks(): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+  );
+  return rows[0]!.n;
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
 beforeAll(async () => {
   db = await createScratchDatabase({ adminUrl, prefix: 'payment_test', ...serviceSchema('payment') });
-  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url, max: 8 }) });
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 });
 
 afterAll(async () => {
   await prisma?.$disconnect();
+  if (pool && !pool.ended) await pool.end();
   await db?.drop();
 });
 
@@ -179,6 +203,39 @@ describe('payment handlers on PostgreSQL', () => {
     expect(payments.filter((p) => p.status === 'CHARGED')).toHaveLength(1);
     expect(payments.filter((p) => p.status === 'DECLINED')).toHaveLength(3);
     expect(await credit('bob')).toBe(before - amount);
+  });
+
+  it('two first charges of one order racing: the primary key refuses the second, which takes no credit, and its retry repeats the reply', async () => {
+    const orderId = randomUUID();
+    const before = await credit('alice');
+    let rowWritten!: () => void;
+    const written = new Promise<void>((resolve) => (rowWritten = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = transaction(async (tx) => {
+      await chargeHandler.execute(new ChargePaymentCommand({ orderId, customerId: 'alice', amount: 700 }, tx));
+      rowWritten();
+      await held;
+    });
+    await written;
+
+    // The second finds no payment (the first has not committed), then waits for the customer's row.
+    const second = charge({ orderId, customerId: 'alice', amount: 700 });
+    await until(async () => (await waitingForLocks()) === 1);
+    release();
+    await first;
+    await expect(second).rejects.toMatchObject({ code: '23505' });
+    await charge({ orderId, customerId: 'alice', amount: 700 });
+
+    expect(await credit('alice')).toBe(before - 700);
+    const [payment, ...others] = await paymentsOf(orderId);
+    expect(others).toEqual([]);
+    const reply = {
+      type: 'PaymentCharged',
+      payload: { orderId, paymentId: payment?.paymentId, amount: 700 },
+      topic: 'payment.events',
+    };
+    expect(await sent(orderId)).toEqual([reply, reply]);
   });
 
   it('the database refuses a negative credit or a credit above the limit, whatever the code does', async () => {

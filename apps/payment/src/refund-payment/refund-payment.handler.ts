@@ -1,14 +1,14 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PgTx } from '@order-saga/consumer';
 import type { RefundPayment } from '@order-saga/contracts';
 import { Outbox } from '@order-saga/outbox';
 import { decideRefund } from '../domain/payment.js';
-import { lockCustomer, lockPayment, saveOutcome } from '../infra/prisma-payment.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { lockCustomer, lockPayment, saveOutcome } from '../infra/payment.store.js';
 
 export class RefundPaymentCommand extends Command<void> {
   constructor(
     readonly payload: RefundPayment,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {
     super();
   }

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PgTx } from '@order-saga/consumer';
 import type { CreateShipment } from '@order-saga/contracts';
 import { Outbox } from '@order-saga/outbox';
 import { decideCreateShipment } from '../domain/shipment.js';
-import { isCountryServed, lockShipment, saveShipment } from '../infra/prisma-shipment.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { isCountryServed, lockShipment, saveShipment } from '../infra/shipment.store.js';
 
 /** `CreateShipment`, to be applied in `tx`: the transaction the inbox record commits in. */
 export class CreateShipmentCommand extends Command<void> {
   constructor(
     readonly message: CreateShipment,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {
     super();
   }
@@ -24,7 +24,7 @@ export class CreateShipmentHandler implements ICommandHandler<CreateShipmentComm
     const current = await lockShipment(tx, message.orderId);
     const countryServed = await isCountryServed(tx, message.address.country);
     const decision = decideCreateShipment(current, message, { countryServed, newShipmentId: randomUUID() });
-    if (decision.shipment) await saveShipment(tx, decision.shipment);
+    if (decision.shipment) await saveShipment(tx, current, decision.shipment);
     await this.outbox.enqueue(decision.reply, tx);
   }
 }

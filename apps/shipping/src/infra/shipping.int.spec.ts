@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pgTransaction, type PgTx } from '@order-saga/consumer';
 import type { CancelShipment, CreateShipment } from '@order-saga/contracts';
 import { type ScratchDatabase, createScratchDatabase, serviceSchema } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelShipmentCommand, CancelShipmentHandler } from '../cancel-shipment/cancel-shipment.handler.js';
 import { CreateShipmentCommand, CreateShipmentHandler } from '../create-shipment/create-shipment.handler.js';
@@ -20,16 +22,19 @@ const cancelShipment = (orderId: string): CancelShipment => ({ orderId, reason: 
 
 describe('shipping handlers on PostgreSQL', () => {
   let db: ScratchDatabase;
+  let pool: pg.Pool;
+  // Reads the tests' expectations (and breaks rules on purpose); the handlers write through node-postgres.
   let prisma: PrismaClient;
   const outbox = new Outbox();
   const creator = new CreateShipmentHandler(outbox);
   const canceller = new CancelShipmentHandler(outbox);
 
-  // As the inbox transport runs them: one transaction per delivered message.
+  // As the inbox transport runs them: one node-postgres transaction per delivered message.
+  const transaction = <T>(work: (tx: PgTx) => Promise<T>) => pgTransaction(pool)(work, { timeoutMs: 5000 });
   const create = (message: CreateShipment) =>
-    prisma.$transaction((tx) => creator.execute(new CreateShipmentCommand(message, tx)));
+    transaction((tx) => creator.execute(new CreateShipmentCommand(message, tx)));
   const cancel = (message: CancelShipment) =>
-    prisma.$transaction((tx) => canceller.execute(new CancelShipmentCommand(message, tx)));
+    transaction((tx) => canceller.execute(new CancelShipmentCommand(message, tx)));
 
   const shipments = (orderId: string) => prisma.shipment.findMany({ where: { orderId } });
   const replies = (orderId: string) =>
@@ -39,12 +44,29 @@ describe('shipping handlers on PostgreSQL', () => {
       select: { type: true, payload: true, topic: true },
     });
 
+  /** Backends of this test's database waiting for a lock. */
+  const waitingForLocks = async () => {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return rows[0]!.n;
+  };
+  const until = async (condition: () => Promise<boolean>, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  };
+
   beforeAll(async () => {
     db = await createScratchDatabase({ adminUrl, prefix: 'shipping_spec', ...serviceSchema('shipping') });
-    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   });
   afterAll(async () => {
     await prisma?.$disconnect();
+    if (pool && !pool.ended) await pool.end();
     await db?.drop();
   });
 
@@ -177,7 +199,7 @@ describe('shipping handlers on PostgreSQL', () => {
     let rowLocked!: () => void;
     const locked = new Promise<void>((resolve) => (rowLocked = resolve));
 
-    const cancelling = prisma.$transaction(async (tx) => {
+    const cancelling = transaction(async (tx) => {
       await canceller.execute(new CancelShipmentCommand(cancelShipment(orderId), tx));
       rowLocked();
       await held;
@@ -196,6 +218,46 @@ describe('shipping handlers on PostgreSQL', () => {
       { orderId, shipmentId: expect.any(String) },
       { orderId, reason: 'order_cancelled' },
     ]);
+  });
+
+  it('two first CreateShipments of one order racing: the primary key refuses the second, and its retry repeats the first shipment', async () => {
+    const orderId = randomUUID();
+    let rowWritten!: () => void;
+    const written = new Promise<void>((resolve) => (rowWritten = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = transaction(async (tx) => {
+      await creator.execute(new CreateShipmentCommand(createShipment(orderId), tx));
+      rowWritten();
+      await held;
+    });
+    await written;
+
+    // The second finds no row to lock (the first has not committed) and waits on the key it inserts.
+    const second = create(createShipment(orderId));
+    await until(async () => (await waitingForLocks()) === 1);
+    release();
+    await first;
+    await expect(second).rejects.toMatchObject({ code: '23505' });
+    await create(createShipment(orderId));
+
+    const [shipment, ...others] = await shipments(orderId);
+    expect(others).toEqual([]);
+    const reply = { orderId, shipmentId: shipment!.shipmentId };
+    expect((await replies(orderId)).map((r) => r.payload)).toEqual([reply, reply]);
+  });
+
+  it('an update of the row keeps updated_at current', async () => {
+    const orderId = randomUUID();
+    await create(createShipment(orderId));
+    await sleep(5);
+    const cancelling = new Date();
+
+    await cancel(cancelShipment(orderId));
+
+    const [shipment] = await shipments(orderId);
+    expect(shipment!.createdAt.getTime()).toBeLessThan(cancelling.getTime());
+    expect(shipment!.updatedAt.getTime()).toBeGreaterThanOrEqual(cancelling.getTime());
   });
 
   it('the table refuses rows that break the status invariants', async () => {
