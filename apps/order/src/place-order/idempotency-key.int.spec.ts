@@ -4,14 +4,14 @@ import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@ord
 import { Outbox } from '@order-saga/outbox';
 import {
   RetentionPurgeService,
-  createServicePool,
+  Transactions,
   type PrismaLike,
   type ServiceConfig,
 } from '@order-saga/platform';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { sagaPolicyFrom } from '../saga/saga-policy.js';
 import { IdempotencyKeyPurge } from './idempotency-key.purge.js';
 import { PlaceOrder, PlaceOrderHandler } from './place-order.handler.js';
@@ -42,9 +42,14 @@ beforeAll(async () => {
     inboxRetentionHours: 336,
     purgeBatchSize: 10,
   };
-  pool = createServicePool(config);
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
   prisma = new PrismaService(pool);
-  handler = new PlaceOrderHandler(prisma, new PrismaSagaStore(new Outbox()), sagaPolicyFrom(config), config);
+  handler = new PlaceOrderHandler(
+    new Transactions(pool),
+    new SagaStore(new Outbox()),
+    sagaPolicyFrom(config),
+    config,
+  );
 });
 afterAll(async () => {
   await prisma?.$disconnect();
