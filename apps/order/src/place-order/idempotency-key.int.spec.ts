@@ -9,7 +9,7 @@ import {
   type ServiceConfig,
 } from '@order-saga/platform';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PrismaService } from '../infra/prisma.service.js';
 import { SagaStore } from '../infra/saga.store.js';
 import { sagaPolicyFrom } from '../saga/saga-policy.js';
@@ -86,6 +86,31 @@ describe('idempotency keys', () => {
       ...later,
       replayed: true,
     });
+  });
+
+  it('cost one statement for the claim and the prices: an order is placed in three, a replay answered in two', async () => {
+    // Every connection of the pool is a pg.Client: its statements, BEGIN and COMMIT aside.
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    const statements = () =>
+      query.mock.calls.map(([text]) => String(text)).filter((text) => !/^(BEGIN|COMMIT)$/.test(text));
+    try {
+      await handler.execute(new PlaceOrder('key-trips', anOrder('c-4')));
+      expect(statements()).toEqual([
+        expect.stringMatching(/INSERT INTO idempotency_key[\s\S]*FROM product/),
+        expect.stringMatching(/INSERT INTO "order"[\s\S]*INSERT INTO saga_step/),
+        expect.stringMatching(/^INSERT INTO outbox/),
+      ]);
+      query.mockClear();
+      expect(await handler.execute(new PlaceOrder('key-trips', anOrder('c-4')))).toMatchObject({
+        replayed: true,
+      });
+      expect(statements()).toEqual([
+        expect.stringMatching(/INSERT INTO idempotency_key/),
+        expect.stringMatching(/FROM idempotency_key WHERE key/),
+      ]);
+    } finally {
+      query.mockRestore();
+    }
   });
 
   it('expired keys and inbox rows past retention are purged in statements of at most PURGE_BATCH_SIZE rows', async () => {
