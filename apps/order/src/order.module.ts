@@ -4,7 +4,7 @@ import { CONFIG, ServicePlatformModule, type ServiceConfig } from '@order-saga/p
 import { GetOrderController } from './get-order/get-order.controller.js';
 import { GetOrderHandler } from './get-order/get-order.handler.js';
 import { PrismaService } from './infra/prisma.service.js';
-import { PrismaSagaStore } from './infra/prisma-saga.store.js';
+import { SagaStore } from './infra/saga.store.js';
 import { Backpressure } from './place-order/backpressure.js';
 import { IdempotencyKeyPurge } from './place-order/idempotency-key.purge.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
@@ -24,13 +24,12 @@ import { SAGA_POLICY, sagaPolicyFrom } from './saga/saga-policy.js';
     ServicePlatformModule.forRoot({
       prisma: PrismaService,
       brokerMonitor: true,
-      handlerTransactions: 'prisma',
     }),
     CqrsModule.forRoot(),
   ],
   controllers: [SagaListener, PlaceOrderController, GetOrderController, SagaAdminController],
   providers: [
-    PrismaSagaStore,
+    SagaStore,
     PlaceOrderHandler,
     GetOrderHandler,
     Backpressure,

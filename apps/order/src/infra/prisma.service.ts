@@ -2,14 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PG_POOL } from '@order-saga/platform';
 import type pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
-
-/** The order database's transaction client: what handlers get as `ctx.tx`. */
-export type Tx = Prisma.TransactionClient;
+import { PrismaClient } from '../generated/prisma/client.js';
 
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  // On the service's one pool (the platform's), which the hot paths' transactions also use.
+  // The cold paths (GET /orders/:id, the admin list, metrics, purges), on the service's one pool
+  // (the platform's): the hot paths run SQL on node-postgres transactions from the same pool.
   constructor(@Inject(PG_POOL) pool: pg.Pool) {
     super({ adapter: new PrismaPg(pool) });
   }

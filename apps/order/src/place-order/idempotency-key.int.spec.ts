@@ -4,14 +4,14 @@ import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@ord
 import { Outbox } from '@order-saga/outbox';
 import {
   RetentionPurgeService,
-  createServicePool,
+  Transactions,
   type PrismaLike,
   type ServiceConfig,
 } from '@order-saga/platform';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PrismaService } from '../infra/prisma.service.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { sagaPolicyFrom } from '../saga/saga-policy.js';
 import { IdempotencyKeyPurge } from './idempotency-key.purge.js';
 import { PlaceOrder, PlaceOrderHandler } from './place-order.handler.js';
@@ -42,9 +42,14 @@ beforeAll(async () => {
     inboxRetentionHours: 336,
     purgeBatchSize: 10,
   };
-  pool = createServicePool(config);
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
   prisma = new PrismaService(pool);
-  handler = new PlaceOrderHandler(prisma, new PrismaSagaStore(new Outbox()), sagaPolicyFrom(config), config);
+  handler = new PlaceOrderHandler(
+    new Transactions(pool),
+    new SagaStore(new Outbox()),
+    sagaPolicyFrom(config),
+    config,
+  );
 });
 afterAll(async () => {
   await prisma?.$disconnect();
@@ -81,6 +86,31 @@ describe('idempotency keys', () => {
       ...later,
       replayed: true,
     });
+  });
+
+  it('cost one statement for the claim and the prices: an order is placed in three, a replay answered in two', async () => {
+    // Every connection of the pool is a pg.Client: its statements, BEGIN and COMMIT aside.
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    const statements = () =>
+      query.mock.calls.map(([text]) => String(text)).filter((text) => !/^(BEGIN|COMMIT)$/.test(text));
+    try {
+      await handler.execute(new PlaceOrder('key-trips', anOrder('c-4')));
+      expect(statements()).toEqual([
+        expect.stringMatching(/INSERT INTO idempotency_key[\s\S]*FROM product/),
+        expect.stringMatching(/INSERT INTO "order"[\s\S]*INSERT INTO saga_step/),
+        expect.stringMatching(/^INSERT INTO outbox/),
+      ]);
+      query.mockClear();
+      expect(await handler.execute(new PlaceOrder('key-trips', anOrder('c-4')))).toMatchObject({
+        replayed: true,
+      });
+      expect(statements()).toEqual([
+        expect.stringMatching(/INSERT INTO idempotency_key/),
+        expect.stringMatching(/FROM idempotency_key WHERE key/),
+      ]);
+    } finally {
+      query.mockRestore();
+    }
   });
 
   it('expired keys and inbox rows past retention are purged in statements of at most PURGE_BATCH_SIZE rows', async () => {

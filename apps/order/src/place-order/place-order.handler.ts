@@ -1,11 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { CONFIG, type ServiceConfig } from '@order-saga/platform';
+import type { PgTx } from '@order-saga/consumer';
+import { CONFIG, Transactions, type ServiceConfig } from '@order-saga/platform';
 import { currentMessageContext, runWithMessageContext } from '@order-saga/telemetry';
 import { v7 as uuidv7 } from 'uuid';
-import { Prisma } from '../generated/prisma/client.js';
-import { PrismaSagaStore, orderStatusOf } from '../infra/prisma-saga.store.js';
-import { PrismaService, type Tx } from '../infra/prisma.service.js';
+import type { IdempotencyKey, Product } from '../generated/prisma/client.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { startSaga, type SagaPolicy } from '../saga/order.saga.js';
 import { SAGA_POLICY } from '../saga/saga-policy.js';
 import { acceptedResponse, type PlaceOrderAccepted, type PlaceOrderRequest } from './place-order.request.js';
@@ -37,8 +37,8 @@ class Refused extends Error {
 @CommandHandler(PlaceOrder)
 export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly sagas: PrismaSagaStore,
+    private readonly transactions: Transactions,
+    private readonly sagas: SagaStore,
     @Inject(SAGA_POLICY) private readonly policy: SagaPolicy,
     @Inject(CONFIG) private readonly config: ServiceConfig,
   ) {}
@@ -58,24 +58,23 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
   ): Promise<PlaceOrderOutcome> {
     const hash = requestHash(request);
     try {
-      return await this.prisma.$transaction(
+      // Read committed (what BEGIN opens) is what makes the twin's wait work: after the first
+      // request commits, the twin's next statement sees the stored answer. Under repeatable read
+      // the twin's insert would fail with a serialization error instead. The timeout is long
+      // enough for a burst of retries on one key to queue behind the first.
+      return await this.transactions.run(
         async (tx) => {
           const orderId = uuidv7();
           const response = acceptedResponse(orderId);
-          // The key row comes first. A twin request with the same key blocks on this row's
-          // unique index until we commit, then finds our answer; if we roll back (an unknown
-          // sku), the twin's insert goes through and it proceeds as if it were first. A key
-          // older than IDEMPOTENCY_KEY_TTL_HOURS is taken over: the request is a new one.
-          const claimed = await tx.$queryRaw<unknown[]>`
-            INSERT INTO idempotency_key (key, request_hash, order_id, response)
-            VALUES (${idempotencyKey}, ${hash}, ${orderId}::uuid, ${JSON.stringify(response)}::jsonb)
-            ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
-              order_id = EXCLUDED.order_id, response = EXCLUDED.response, created_at = now()
-              WHERE idempotency_key.created_at < now() - make_interval(hours => ${this.config.idempotencyKeyTtlHours}::int)
-            RETURNING key`;
-          if (claimed.length === 0) return replay(idempotencyKey, hash, tx);
+          const { claimed, prices } = await claim(
+            { key: idempotencyKey, requestHash: hash, orderId, response },
+            request.items.map((item) => item.sku),
+            this.config.idempotencyKeyTtlHours,
+            tx,
+          );
+          if (!claimed) return replay(idempotencyKey, hash, tx);
 
-          const pricing = priceOrder(request.items, await prices(request.items, tx));
+          const pricing = priceOrder(request.items, new Map(prices.map((p) => [p.sku, p.price])));
           if (pricing.kind !== 'priced') throw new Refused(pricing);
           const { customerId, shippingAddress: address } = request;
           const items = pricing.lines.map(({ sku, quantity }) => ({ sku, quantity }));
@@ -86,26 +85,11 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
             now,
             this.policy,
           );
-
-          await tx.order.create({
-            data: {
-              id: orderId,
-              customerId,
-              status: orderStatusOf(decision.saga.status),
-              total: pricing.total,
-              ...address,
-              correlationId,
-              items: { create: pricing.lines },
-            },
-          });
-          await this.sagas.start(decision, tx, now);
+          // The order, its lines, its saga and history in one statement; the messages in another.
+          await this.sagas.start(decision, { correlationId, lines: pricing.lines }, tx, now);
           return { kind: 'accepted', response, replayed: false };
         },
-        // Read committed is what makes the twin's wait work: after the first request commits,
-        // the twin's next statement sees the stored answer. Under repeatable read the twin's
-        // insert would fail with a serialization error instead. The waits are long enough for a
-        // burst of retries on one key to queue behind the first.
-        { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted, maxWait: 10_000, timeout: 10_000 },
+        { timeoutMs: 10_000 },
       );
     } catch (error) {
       if (error instanceof Refused) return error.outcome;
@@ -114,13 +98,43 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
   }
 }
 
-async function replay(key: string, hash: string, tx: Tx): Promise<PlaceOrderOutcome> {
-  const stored = await tx.idempotencyKey.findUniqueOrThrow({ where: { key } });
-  if (stored.requestHash !== hash) return { kind: 'key-reused' };
-  return { kind: 'accepted', response: stored.response as PlaceOrderAccepted, replayed: true };
+/**
+ * Claims the idempotency key for this request and reads the prices of its skus, in one statement.
+ *
+ * The key row comes first. A twin request with the same key blocks on this row's unique index
+ * until we commit, then finds the key taken (`claimed` false) and reads our answer in its next
+ * statement; if we roll back (an unknown sku), the twin's insert goes through and it proceeds as
+ * if it were first. A key older than IDEMPOTENCY_KEY_TTL_HOURS is taken over: the request is a new
+ * one.
+ */
+async function claim(
+  key: Pick<IdempotencyKey, 'key' | 'requestHash' | 'orderId'> & { response: PlaceOrderAccepted },
+  skus: string[],
+  ttlHours: number,
+  tx: PgTx,
+): Promise<{ claimed: boolean; prices: Pick<Product, 'sku' | 'price'>[] }> {
+  const [row] = await tx.query<{ claimed: boolean; prices: Pick<Product, 'sku' | 'price'>[] }>(
+    `WITH claimed AS (
+       INSERT INTO idempotency_key (key, request_hash, order_id, response)
+       VALUES ($1, $2, $3::uuid, $4::jsonb)
+       ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
+         order_id = EXCLUDED.order_id, response = EXCLUDED.response, created_at = now()
+         WHERE idempotency_key.created_at < now() - make_interval(hours => $5::int)
+       RETURNING key)
+     SELECT EXISTS (SELECT 1 FROM claimed) AS claimed,
+            (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'price', price)), '[]'::jsonb)
+               FROM product WHERE sku = ANY($6::text[])) AS prices`,
+    [key.key, key.requestHash, key.orderId, JSON.stringify(key.response), ttlHours, skus],
+  );
+  return row!;
 }
 
-async function prices(items: readonly { sku: string }[], tx: Tx): Promise<Map<string, number>> {
-  const products = await tx.product.findMany({ where: { sku: { in: items.map((item) => item.sku) } } });
-  return new Map(products.map((product) => [product.sku, product.price]));
+async function replay(key: string, hash: string, tx: PgTx): Promise<PlaceOrderOutcome> {
+  const [stored] = await tx.query<Pick<IdempotencyKey, 'requestHash' | 'response'>>(
+    'SELECT request_hash AS "requestHash", response FROM idempotency_key WHERE key = $1',
+    [key],
+  );
+  if (!stored) throw new Error(`idempotency key ${key} was taken but is not stored`);
+  if (stored.requestHash !== hash) return { kind: 'key-reused' };
+  return { kind: 'accepted', response: stored.response as PlaceOrderAccepted, replayed: true };
 }

@@ -6,15 +6,16 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
-import { CONFIG, HealthRegistry, type ServiceConfig } from '@order-saga/platform';
+import { CONFIG, HealthRegistry, PG_POOL, Transactions, type ServiceConfig } from '@order-saga/platform';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetOrderController } from '../get-order/get-order.controller.js';
 import { GetOrderHandler } from '../get-order/get-order.handler.js';
 import type { OrderView } from '../get-order/order.view.js';
 import { configureOrderHttp } from '../order-http.js';
 import type { Problem } from '@order-saga/http';
-import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { SAGA_POLICY, sagaPolicyFrom } from '../saga/saga-policy.js';
 import { Backpressure } from './backpressure.js';
 import { PlaceOrderController } from './place-order.controller.js';
@@ -30,7 +31,7 @@ const adminUrl =
 
 @Module({})
 class OrderApiModule {
-  static with(config: ServiceConfig): DynamicModule {
+  static with(config: ServiceConfig, pool: pg.Pool): DynamicModule {
     return {
       module: OrderApiModule,
       imports: [CqrsModule.forRoot()],
@@ -39,8 +40,10 @@ class OrderApiModule {
         { provide: CONFIG, useValue: config },
         { provide: SAGA_POLICY, useValue: sagaPolicyFrom(config) },
         { provide: Outbox, useValue: new Outbox() },
+        { provide: PG_POOL, useValue: pool },
+        Transactions,
         PrismaService,
-        PrismaSagaStore,
+        SagaStore,
         HealthRegistry,
         Backpressure,
         PlaceOrderHandler,
@@ -54,6 +57,8 @@ interface Api {
   app: INestApplication;
   url: string;
   prisma: PrismaService;
+  /** Closes the app, then its pool (the platform does both on shutdown). */
+  close(): Promise<void>;
 }
 
 async function startApi(databaseUrl: string, bounds: Partial<ServiceConfig> = {}): Promise<Api> {
@@ -61,11 +66,21 @@ async function startApi(databaseUrl: string, bounds: Partial<ServiceConfig> = {}
     ...loadConfig({ SERVICE_NAME: 'order', DATABASE_URL: databaseUrl, KAFKA_BROKERS: '127.0.0.1:9092' }),
     ...bounds,
   };
-  const app = await NestFactory.create(OrderApiModule.with(config), { logger: ['error', 'warn'] });
+  // The platform's pool, small: the test server's connections are shared.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const app = await NestFactory.create(OrderApiModule.with(config, pool), { logger: ['error', 'warn'] });
   configureOrderHttp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, prisma: app.get(PrismaService) };
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    prisma: app.get(PrismaService),
+    close: async () => {
+      await app.close();
+      await pool.end();
+    },
+  };
 }
 
 let db: ScratchDatabase;
@@ -121,7 +136,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.app.close();
+  await api?.close();
   await db?.drop();
 });
 
@@ -436,7 +451,7 @@ describe('backpressure', () => {
           reason: expect.stringMatching(reason),
         });
       } finally {
-        await loaded.app.close();
+        await loaded.close();
       }
     },
   );

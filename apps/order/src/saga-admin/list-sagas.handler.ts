@@ -5,7 +5,7 @@ import {
   toSagaView,
   type ListSagasQuery,
   type SagaPage,
-  type SagaRow,
+  type SagaViewRow,
 } from './saga-admin.view.js';
 
 /** A page of sagas, optionally of one status, in order id order (uuidv7: placement order). */
@@ -22,7 +22,7 @@ export class ListSagasHandler implements IQueryHandler<ListSagas> {
   async execute({ query }: ListSagas): Promise<SagaPage> {
     // Keyset pagination on the primary key: a page costs the same on the first and the last page.
     // One row more than the page tells whether there is a next one.
-    const rows = await this.prisma.$queryRawUnsafe<SagaRow[]>(
+    const rows = await this.prisma.$queryRawUnsafe<SagaViewRow[]>(
       `SELECT ${SAGA_VIEW_COLUMNS} FROM saga
         WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR order_id > $2::uuid)
         ORDER BY order_id LIMIT $3`,
@@ -33,7 +33,7 @@ export class ListSagasHandler implements IQueryHandler<ListSagas> {
     const page = rows.slice(0, query.limit);
     return {
       sagas: page.map(toSagaView),
-      next: rows.length > query.limit ? (page.at(-1)?.order_id ?? null) : null,
+      next: rows.length > query.limit ? (page.at(-1)?.orderId ?? null) : null,
     };
   }
 }

@@ -9,11 +9,12 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
-import { AdminTokenGuard, CONFIG, type ServiceConfig } from '@order-saga/platform';
+import { AdminTokenGuard, CONFIG, PG_POOL, Transactions, type ServiceConfig } from '@order-saga/platform';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureOrderHttp } from '../order-http.js';
-import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { startSaga } from '../saga/order.saga.js';
 import { SagaRunner } from '../saga/saga-runner.js';
 import { SAGA_POLICY, sagaPolicyFrom } from '../saga/saga-policy.js';
@@ -33,7 +34,7 @@ const sagaCli = fileURLToPath(new URL('../../dist/saga-admin/saga.cli.js', impor
 
 @Module({})
 class AdminApiModule {
-  static with(config: ServiceConfig): DynamicModule {
+  static with(config: ServiceConfig, pool: pg.Pool): DynamicModule {
     return {
       module: AdminApiModule,
       imports: [CqrsModule.forRoot()],
@@ -42,8 +43,10 @@ class AdminApiModule {
         { provide: CONFIG, useValue: config },
         { provide: SAGA_POLICY, useValue: sagaPolicyFrom(config) },
         { provide: Outbox, useValue: new Outbox() },
+        { provide: PG_POOL, useValue: pool },
+        Transactions,
         PrismaService,
-        PrismaSagaStore,
+        SagaStore,
         SagaRunner,
         AdminTokenGuard,
         RetrySagaHandler,
@@ -57,6 +60,8 @@ interface Api {
   app: INestApplication;
   url: string;
   prisma: PrismaService;
+  /** Closes the app, then its pool (the platform does both on shutdown). */
+  close(): Promise<void>;
 }
 
 async function startApi(databaseUrl: string, adminToken: string | undefined): Promise<Api> {
@@ -66,11 +71,21 @@ async function startApi(databaseUrl: string, adminToken: string | undefined): Pr
     KAFKA_BROKERS: '127.0.0.1:9092',
     ADMIN_TOKEN: adminToken,
   });
-  const app = await NestFactory.create(AdminApiModule.with(config), { logger: ['error', 'warn'] });
+  // The platform's pool, small: the test server's connections are shared.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const app = await NestFactory.create(AdminApiModule.with(config, pool), { logger: ['error', 'warn'] });
   configureOrderHttp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, prisma: app.get(PrismaService) };
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    prisma: app.get(PrismaService),
+    close: async () => {
+      await app.close();
+      await pool.end();
+    },
+  };
 }
 
 let db: ScratchDatabase;
@@ -82,7 +97,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.app.close();
+  await api?.close();
   await db?.drop();
 });
 
@@ -106,28 +121,16 @@ async function aSaga(status: string, pending: string[] = []): Promise<string> {
     address: { country: 'FR', city: 'Paris', line1: '1 rue de Rivoli' },
   };
   const policy = api.app.get(SagaRunner).policy;
-  await api.prisma.$transaction(async (tx) => {
-    await tx.order.create({
-      data: {
-        id: orderId,
-        customerId: 'alice',
-        status: 'PENDING',
-        total: 2000,
-        country: 'FR',
-        city: 'Paris',
-        line1: '1 rue de Rivoli',
-        correlationId: `corr-${orderId}`,
-      },
-    });
-    await api.app.get(PrismaSagaStore).start(startSaga(orderId, data, now, policy), tx, now);
+  await api.app.get(Transactions).run(async (tx) => {
+    await api.app
+      .get(SagaStore)
+      .start(startSaga(orderId, data, now, policy), { correlationId: `corr-${orderId}`, lines: [] }, tx, now);
     // What the saga looks like after its compensations went unanswered (see order.saga.spec.ts).
-    await tx.$executeRawUnsafe(
+    await tx.execute(
       `UPDATE saga SET status = $2, pending = $3::text[], reason = 'shipment refused', attempt = 5,
               deadline_at = CASE WHEN $2 IN ('CONFIRMED', 'REJECTED', 'CANCELLED') THEN NULL ELSE deadline_at END
         WHERE order_id = $1::uuid`,
-      orderId,
-      status,
-      pending,
+      [orderId, status, pending],
     );
   });
   return orderId;
@@ -150,7 +153,7 @@ describe('admin endpoints are bound to ADMIN_TOKEN', () => {
         });
       }
     } finally {
-      await disabled.app.close();
+      await disabled.close();
     }
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Saga } from '../generated/prisma/client.js';
 
 const sagaStatuses = [
   'RESERVING',
@@ -40,30 +41,25 @@ export const ListSagasQuery = z.strictObject({
 });
 export type ListSagasQuery = z.infer<typeof ListSagasQuery>;
 
-export interface SagaRow {
-  order_id: string;
-  status: string;
-  attempt: number;
-  pending: string[];
-  compensated: string[];
-  reason: string | null;
-  deadline_at: Date | null;
-  updated_at: Date;
-}
+/** A saga row as {@link toSagaView} reads it: the Prisma model's fields. */
+export type SagaViewRow = Pick<
+  Saga,
+  'orderId' | 'status' | 'attempt' | 'pending' | 'compensated' | 'reason' | 'deadlineAt' | 'updatedAt'
+>;
 
-export function toSagaView(row: SagaRow): SagaView {
+export function toSagaView(row: SagaViewRow): SagaView {
   return {
-    orderId: row.order_id,
+    orderId: row.orderId,
     status: row.status as SagaView['status'],
     attempt: row.attempt,
     pending: row.pending,
     compensated: row.compensated,
     reason: row.reason,
-    deadlineAt: row.deadline_at?.toISOString() ?? null,
-    updatedAt: row.updated_at.toISOString(),
+    deadlineAt: row.deadlineAt?.toISOString() ?? null,
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-/** The columns {@link toSagaView} reads. */
+/** The columns {@link toSagaView} reads, named as the model's fields. */
 export const SAGA_VIEW_COLUMNS =
-  'order_id::text, status, attempt, pending, compensated, reason, deadline_at, updated_at';
+  'order_id AS "orderId", status, attempt, pending, compensated, reason, deadline_at AS "deadlineAt", updated_at AS "updatedAt"';

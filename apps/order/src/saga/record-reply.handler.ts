@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { Tx } from '../infra/prisma.service.js';
+import type { PgTx } from '@order-saga/consumer';
 import { advance, type Reply } from './order.saga.js';
 import { SagaRunner } from './saga-runner.js';
 
@@ -7,7 +7,7 @@ import { SagaRunner } from './saga-runner.js';
 export class RecordReply {
   constructor(
     readonly reply: Reply,
-    readonly tx: Tx,
+    readonly tx: PgTx,
   ) {}
 }
 

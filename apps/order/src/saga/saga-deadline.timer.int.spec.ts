@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase, serviceSchema, type ScratchDatabase } from '@order-saga/database';
 import { Outbox } from '@order-saga/outbox';
-import { HealthRegistry, createServicePool } from '@order-saga/platform';
-import type pg from 'pg';
+import { HealthRegistry, Transactions } from '@order-saga/platform';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
 import { PrismaService } from '../infra/prisma.service.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { Backpressure } from '../place-order/backpressure.js';
 import { startSaga, type OrderData, type SagaPolicy } from './order.saga.js';
 import { SagaDeadlineTimer } from './saga-deadline.timer.js';
@@ -33,17 +33,18 @@ const data: OrderData = {
 
 let db: ScratchDatabase;
 let pool: pg.Pool;
+let transactions: Transactions;
 let prisma: PrismaService;
-let store: PrismaSagaStore;
+let store: SagaStore;
 let runner: SagaRunner;
 
 beforeAll(async () => {
   db = await createScratchDatabase({ adminUrl, prefix: 'order_timer', ...serviceSchema('order') });
-  pool = createServicePool(
-    loadConfig({ SERVICE_NAME: 'order', DATABASE_URL: db.url, KAFKA_BROKERS: '127.0.0.1:9092' }),
-  );
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  transactions = new Transactions(pool);
+  // Prisma only to read rows back in the assertions.
   prisma = new PrismaService(pool);
-  store = new PrismaSagaStore(new Outbox());
+  store = new SagaStore(new Outbox());
   runner = new SagaRunner(store, policy);
 });
 
@@ -57,21 +58,9 @@ afterAll(async () => {
 async function placed(orderData: OrderData = data, appNow = new Date()): Promise<string> {
   const orderId = crypto.randomUUID();
   const decision = startSaga(orderId, orderData, appNow, policy);
-  await prisma.$transaction(async (tx) => {
-    await tx.order.create({
-      data: {
-        id: orderId,
-        customerId: 'alice',
-        status: 'PENDING',
-        total: orderData.total,
-        country: 'FR',
-        city: 'Paris',
-        line1: '1 rue de Rivoli',
-        correlationId: crypto.randomUUID(),
-      },
-    });
-    await store.start(decision, tx, appNow);
-  });
+  await transactions.run((tx) =>
+    store.start(decision, { correlationId: crypto.randomUUID(), lines: [] }, tx, appNow),
+  );
   return orderId;
 }
 
@@ -115,7 +104,7 @@ describe('saga deadline timer', () => {
     await overdue(poisoned, '1 hour');
     for (const orderId of healthy) await overdue(orderId, '1 minute');
 
-    const timer = new SagaDeadlineTimer(prisma, runner);
+    const timer = new SagaDeadlineTimer(transactions, store, runner);
     timer.onApplicationBootstrap();
     try {
       await expect
@@ -142,7 +131,7 @@ describe('saga deadline timer', () => {
   });
 
   it('counts the sagas it acted on, not the rows it looked at', async () => {
-    const timer = new SagaDeadlineTimer(prisma, runner);
+    const timer = new SagaDeadlineTimer(transactions, store, runner);
     expect(await timer.sweep()).toBe(0);
     const orderId = await placed();
     await overdue(orderId, '1 second');
@@ -152,7 +141,7 @@ describe('saga deadline timer', () => {
 
   it('backs a quarantined saga off further each time it fails again', async () => {
     const poisoned = await broken();
-    const timer = new SagaDeadlineTimer(prisma, runner);
+    const timer = new SagaDeadlineTimer(transactions, store, runner);
     await overdue(poisoned, '1 second');
     await timer.sweep();
     const first = await deadlineInMs(poisoned);
@@ -173,7 +162,7 @@ describe('backpressure', () => {
       orderId,
       policy.compensationMaxAttempts,
     );
-    await new SagaDeadlineTimer(prisma, runner).sweep();
+    await new SagaDeadlineTimer(transactions, store, runner).sweep();
     expect(await sagaOf(orderId)).toMatchObject({ status: 'COMPENSATION_FAILED' });
 
     const config = loadConfig({
@@ -210,7 +199,7 @@ describe('saga deadlines use the database clock', () => {
   it("a saga moved by a decision gets its deadline from the database's now(), even when the app clock is an hour behind", async () => {
     const orderId = await placed();
     const appClockBehind = new Date(Date.now() - 3_600_000);
-    await prisma.$transaction(async (tx) => {
+    await transactions.run(async (tx) => {
       const before = (await store.load(orderId, tx))!;
       const decision = startSaga(orderId, data, appClockBehind, policy);
       await store.apply(

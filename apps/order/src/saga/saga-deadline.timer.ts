@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
 import { isTransient } from '@order-saga/consumer';
+import { Transactions } from '@order-saga/platform';
 import { contextFromTraceparent, meter, runWithMessageContext, withSpan } from '@order-saga/telemetry';
-import { PrismaService } from '../infra/prisma.service.js';
+import { SagaStore } from '../infra/saga.store.js';
 import { onDeadline } from './order.saga.js';
 import { SagaRunner } from './saga-runner.js';
 
@@ -16,13 +17,6 @@ const QUARANTINE_CAP_MS = 3_600_000;
 const quarantined = meter('order-saga').createCounter('saga_deadline_quarantined_total', {
   description: 'Deadlines that failed to run and were pushed out: each saga needs a look (see its steps)',
 });
-
-interface Due {
-  order_id: string;
-  correlation_id: string;
-  traceparent: string | null;
-  tracestate: string | null;
-}
 
 /**
  * Acts on sagas whose step deadline has passed: re-send, or give up and compensate. Deadlines live
@@ -42,7 +36,8 @@ export class SagaDeadlineTimer implements OnApplicationBootstrap, OnApplicationS
   private loop?: Promise<void>;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly transactions: Transactions,
+    private readonly store: SagaStore,
     private readonly sagas: SagaRunner,
   ) {}
 
@@ -85,26 +80,20 @@ export class SagaDeadlineTimer implements OnApplicationBootstrap, OnApplicationS
   private async expireNext(): Promise<'expired' | 'quarantined' | 'none' | 'transient'> {
     let claimed: string | undefined;
     try {
-      const expired = await this.prisma.$transaction(async (tx) => {
-        const [due] = await tx.$queryRawUnsafe<Due[]>(
-          `SELECT s.order_id::text, o.correlation_id, s.traceparent, s.tracestate
-             FROM saga s JOIN "order" o ON o.id = s.order_id
-            WHERE s.deadline_at <= now()
-            ORDER BY s.deadline_at
-            LIMIT 1
-              FOR UPDATE OF s SKIP LOCKED`,
-        );
+      const expired = await this.transactions.run(async (tx) => {
+        // The due saga comes locked with its state: the move needs no second read.
+        const due = await this.store.claimDue(tx);
         if (!due) return false;
-        claimed = due.order_id;
+        claimed = due.orderId;
         const parent = contextFromTraceparent({
           traceparent: due.traceparent ?? undefined,
           tracestate: due.tracestate ?? undefined,
         });
         // The retry or compensation joins the order's trace and carries its correlation id.
         await context.with(parent, () =>
-          runWithMessageContext({ correlationId: due.correlation_id }, () =>
-            withSpan('order saga deadline', { 'order.id': due.order_id }, () =>
-              this.sagas.run(due.order_id, tx, (saga, now) => onDeadline(saga, now, this.sagas.policy)),
+          runWithMessageContext({ correlationId: due.correlationId }, () =>
+            withSpan('order saga deadline', { 'order.id': due.orderId }, () =>
+              this.sagas.move(due, tx, (saga, now) => onDeadline(saga, now, this.sagas.policy)),
             ),
           ),
         );
@@ -125,25 +114,25 @@ export class SagaDeadlineTimer implements OnApplicationBootstrap, OnApplicationS
       0,
       1000,
     );
-    const delayMs = await this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRawUnsafe<{ delay_ms: number }[]>(
+    // The pushed-out deadline and the step saying why, in one statement. `previous` reads the
+    // statement's snapshot: the quarantines before this one.
+    const [row] = await this.transactions.run((tx) =>
+      tx.query<{ delayMs: number }>(
         `WITH previous AS (
-           SELECT least(count(*), 30)::int AS n FROM saga_step WHERE order_id = $1::uuid AND outcome = 'quarantined')
-         UPDATE saga SET deadline_at = now() + d.ms * interval '1 millisecond', updated_at = now()
-           FROM previous, LATERAL (SELECT least($2::double precision * 2 ^ previous.n, $3::double precision) AS ms) d
-          WHERE order_id = $1::uuid
-         RETURNING d.ms::double precision AS delay_ms`,
-        orderId,
-        QUARANTINE_BASE_MS,
-        QUARANTINE_CAP_MS,
-      );
-      await tx.$executeRawUnsafe(
-        `INSERT INTO saga_step (order_id, name, outcome, detail) VALUES ($1::uuid, 'deadline', 'quarantined', $2)`,
-        orderId,
-        reason,
-      );
-      return row?.delay_ms;
-    });
+           SELECT least(count(*), 30)::int AS n FROM saga_step WHERE order_id = $1::uuid AND outcome = 'quarantined'
+         ), pushed AS (
+           UPDATE saga SET deadline_at = now() + d.ms * interval '1 millisecond', updated_at = now()
+             FROM previous, LATERAL (SELECT least($2::double precision * 2 ^ previous.n, $3::double precision) AS ms) d
+            WHERE order_id = $1::uuid
+           RETURNING d.ms
+         ), step AS (
+           INSERT INTO saga_step (order_id, name, outcome, detail) VALUES ($1::uuid, 'deadline', 'quarantined', $4)
+         )
+         SELECT ms::double precision AS "delayMs" FROM pushed`,
+        [orderId, QUARANTINE_BASE_MS, QUARANTINE_CAP_MS, reason],
+      ),
+    );
+    const delayMs = row?.delayMs;
     quarantined.add(1);
     this.logger.error(
       { orderId, err: error, retryInMs: delayMs },

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { PermanentError } from '@order-saga/consumer';
+import { PermanentError, type PgTx } from '@order-saga/consumer';
 import { meter } from '@order-saga/telemetry';
-import { PrismaSagaStore } from '../infra/prisma-saga.store.js';
-import type { Tx } from '../infra/prisma.service.js';
+import { SagaStore, type LoadedSaga } from '../infra/saga.store.js';
 import { terminalStatuses, type Decision, type OrderSaga, type SagaPolicy } from './order.saga.js';
 import { SAGA_POLICY } from './saga-policy.js';
 
@@ -24,59 +23,50 @@ const sagaDuration = sagaMeter.createHistogram('saga_duration_seconds', {
 
 /**
  * The one way a saga moves: lock it, decide with a pure function, save the decision with its
- * messages, in the caller's transaction. Used by the reply listener and the deadline timer alike.
+ * messages, in the caller's transaction. Used by the reply listener, the deadline timer and the
+ * operator's retry alike.
  */
 @Injectable()
 export class SagaRunner {
   private readonly logger = new Logger('OrderSaga');
 
   constructor(
-    private readonly store: PrismaSagaStore,
+    private readonly store: SagaStore,
     @Inject(SAGA_POLICY) readonly policy: SagaPolicy,
   ) {}
 
   /**
-   * Moves the saga of `orderId` with `decide`, given the saga and the `now` to decide with.
-   * Throws a {@link PermanentError} (dead-lettered by the transport) when there is no such saga
-   * or the decision rejects the message.
+   * Loads (and locks) the saga of `orderId` and moves it with `decide`. Throws a
+   * {@link PermanentError} (dead-lettered by the transport) when there is no such saga or the
+   * decision rejects the message.
    */
-  async run(
-    orderId: string,
-    tx: Tx,
-    decide: (saga: OrderSaga, now: Date) => Decision,
-  ): Promise<Decision | undefined> {
-    const moved = await this.runIfExists(orderId, tx, decide);
+  async run(orderId: string, tx: PgTx, decide: (saga: OrderSaga, now: Date) => Decision): Promise<Decision> {
+    const saga = await this.store.load(orderId, tx);
     // A reply for an order this service never placed cannot be applied, now or later.
-    if (!moved) throw new PermanentError(`no saga for order ${orderId}`);
-    return moved.decision;
+    if (!saga) throw new PermanentError(`no saga for order ${orderId}`);
+    return this.move(saga, tx, decide);
   }
 
-  /** Like {@link run}, but `null` when the order has no saga (an operator's unknown order id). */
-  async runIfExists(
-    orderId: string,
-    tx: Tx,
+  /**
+   * Moves a saga loaded and locked in `tx` (by {@link SagaStore.load} or {@link SagaStore.claimDue})
+   * with `decide`, given the saga and the `now` to decide with.
+   */
+  async move(
+    saga: LoadedSaga,
+    tx: PgTx,
     decide: (saga: OrderSaga, now: Date) => Decision,
-  ): Promise<{ before: OrderSaga; decision: Decision } | null> {
-    const saga = await this.store.load(orderId, tx);
-    if (!saga) return null;
+  ): Promise<Decision> {
     const now = new Date();
     const decision = decide(saga, now);
     // The reply is not this saga's (e.g. a charge of another amount): the transport dead-letters
     // it with this reason, and the saga stays as it was.
     if (decision.rejected !== undefined) throw new PermanentError(decision.rejected);
     await this.store.apply(saga, decision, tx, now);
-    if (endsNow(saga, decision)) await this.recordDuration(orderId, decision.saga.status, tx);
+    // Place → terminal, on the database's clock (the one that stamped the order).
+    if (endsNow(saga, decision))
+      sagaDuration.record(Math.max(0, saga.orderAgeSeconds), { outcome: decision.saga.status });
     this.report(saga, decision);
-    return { before: saga, decision };
-  }
-
-  /** Place → terminal, on the database's clock (the one that stamped the order). */
-  private async recordDuration(orderId: string, outcome: string, tx: Tx): Promise<void> {
-    const rows = await tx.$queryRawUnsafe<{ seconds: number }[]>(
-      `SELECT extract(epoch FROM now() - created_at)::float8 AS seconds FROM "order" WHERE id = $1::uuid`,
-      orderId,
-    );
-    if (rows[0]) sagaDuration.record(Math.max(0, rows[0].seconds), { outcome });
+    return decision;
   }
 
   private report(before: OrderSaga, decision: Decision): void {
