@@ -27,11 +27,6 @@ export interface ServicePlatformOptions {
    * consumer refuses one that is not shorter than its session timeout (10 s).
    */
   transactionTimeoutMs?: number;
-  /**
-   * What the message handlers' transactions run on: `pg` (node-postgres, `ctx.tx` is a `PgTx`) or
-   * `prisma` (an interactive Prisma transaction). Default `pg`.
-   */
-  handlerTransactions?: 'pg' | 'prisma';
 }
 
 /**
@@ -78,9 +73,9 @@ export class ServicePlatformModule {
         ...(options.brokerMonitor ? [BrokerMonitorService] : []),
         {
           provide: KafkaInboxTransport,
-          inject: [CONFIG, PRISMA, PG_POOL],
-          useFactory: (cfg: ServiceConfig, prisma: PrismaLike, pool: pg.Pool) => {
-            const common = {
+          inject: [CONFIG, PG_POOL],
+          useFactory: (cfg: ServiceConfig, pool: pg.Pool) => {
+            return new KafkaInboxTransport<PgTx>({
               consumerName: cfg.serviceName,
               kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
               topicPrefix: cfg.kafkaTopicPrefix,
@@ -89,14 +84,10 @@ export class ServicePlatformModule {
               transactionTimeoutMs: options.transactionTimeoutMs,
               maxAttempts: cfg.consumerMaxAttempts,
               retryBackoffMs: cfg.consumerRetryBackoffMs,
-            };
-            return (options.handlerTransactions ?? 'pg') === 'pg'
-              ? new KafkaInboxTransport<PgTx>({ ...common, transaction: pgTransaction(pool) })
-              : new KafkaInboxTransport({
-                  ...common,
-                  transaction: (work, { timeoutMs }) =>
-                    prisma.$transaction(work, { maxWait: 10_000, timeout: timeoutMs }),
-                });
+              // node-postgres, not a Prisma interactive transaction: handlers are the hot path (see
+              // pgTransaction). Their `ctx.tx` is a PgTx.
+              transaction: pgTransaction(pool),
+            });
           },
         },
       ],
