@@ -117,7 +117,11 @@ function frameStage(
   return ours ? { stage: ours, strong: true } : null;
 }
 
-/** The stage of a sample: its innermost strong frame, else its innermost weak one, else `other`. */
+/**
+ * The stage of a sample: its innermost strong frame, else its innermost weak one, else `other`.
+ * Instrumentation wraps the pg driver's `query`: above a driver frame, telemetry frames are the
+ * wrapper, not the work, and the caller further up (Prisma, a store) decides.
+ */
 function stageOf(
   id: number,
   nodes: Map<number, ProfileNode>,
@@ -127,7 +131,7 @@ function stageOf(
   let weak: Stage | undefined;
   for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
     const found = frameStage(nodes.get(at)!.callFrame, service);
-    if (found?.strong) return found.stage;
+    if (found?.strong && !(weak && found.stage === 'telemetry')) return found.stage;
     weak ??= found?.stage;
   }
   return weak ?? 'other';
