@@ -422,7 +422,14 @@ try {
   const measuredTransactions = await transactionsPerSaga(system, confirmedIds);
 
   let history:
-    | { load: HistoryLoad; saturation: Saturation; half: Latency; throughputRatio: number; p99Ratio: number }
+    | {
+        load: HistoryLoad;
+        saturation: Saturation;
+        half: Latency;
+        stages: SagaStages;
+        throughputRatio: number;
+        p99Ratio: number;
+      }
     | undefined;
   if (plan.history > 0) {
     log(`loading a history of ${num(plan.history)} finished sagas into the four databases`);
@@ -450,6 +457,7 @@ try {
       load,
       saturation: saturated,
       half: halfWithHistory,
+      stages: await sagaStages(system, halfWithHistory.measured),
       throughputRatio: saturated.sagasPerSecond / best.sagasPerSecond,
       p99Ratio: halfWithHistory.latency.p99Ms / half.latency.p99Ms,
     };
@@ -536,12 +544,16 @@ try {
       },
     ]),
     {
-      figure: `stages, p50 of the sum over 3 steps, 10% / 50% load (${lightStages.sagas} / ${stages.sagas} confirmed sagas):`,
+      figure:
+        `stages, p50 of the sum over 3 steps, 10% / 50% load${history ? ' / 50% with history' : ''}` +
+        ` (${[lightStages, stages, ...(history ? [history.stages] : [])].map((st) => st.sagas).join(' / ')} confirmed sagas):`,
       value: '',
     },
     ...stageRows.map(([key, label]) => ({
       figure: `  ${label}`,
-      value: `${ms(quantile(lightStages[key], 0.5))} / ${ms(quantile(stages[key], 0.5))}`,
+      value: [lightStages, stages, ...(history ? [history.stages] : [])]
+        .map((st) => ms(quantile(st[key], 0.5)))
+        .join(' / '),
     })),
     {
       figure: `cores busy at saturation (machine: ${num(best.machineCores, 2)} of ${cpus().length}):`,
@@ -670,7 +682,7 @@ try {
           ms: l.latency,
           postMs: l.post,
         })),
-        stagesP50Ms: [lightStages, stages].map((st) =>
+        stagesP50Ms: [lightStages, stages, ...(history ? [history.stages] : [])].map((st) =>
           Object.fromEntries(stageRows.map(([key]) => [key, quantile(st[key], 0.5)])),
         ),
         history: history && {
