@@ -517,7 +517,12 @@ async function cleanUpBroker(s: Scenario, groups: string[]): Promise<void> {
   try {
     const ours = (await admin.listTopics()).filter((t) => t.startsWith(s.prefix));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    // The inbox consumers' groups carry the topic prefix before their consumer name.
+    const prefixed = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(s.prefix));
+    const all = [...new Set([...groups, ...prefixed])];
+    if (all.length > 0) await admin.deleteGroups(all).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }

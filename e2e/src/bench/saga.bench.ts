@@ -305,13 +305,17 @@ async function profileServices(
   return profiles;
 }
 
-/** Our topics go; the broker is shared with every other suite. */
+/** Our topics and the services' consumer groups (named after the prefix) go; the broker is shared. */
 async function removeTopics(prefix: string): Promise<void> {
   const admin = createKafka({ clientId: 'bench-saga-cleanup', brokers: testInfra().kafkaBrokers }).admin();
   await admin.connect();
   try {
     const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(prefix));
+    if (groups.length > 0) await admin.deleteGroups(groups);
   } finally {
     await admin.disconnect();
   }
@@ -730,7 +734,7 @@ try {
   await watch.stop();
   await system.stop();
   await removeTopics(system.prefix).catch((error: unknown) =>
-    log(`could not remove topics ${system.prefix}*: ${String(error)}`),
+    log(`could not remove topics and groups ${system.prefix}*: ${String(error)}`),
   );
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
 }
