@@ -33,12 +33,16 @@ const options = new Command('bench:messaging')
   .description(
     'Throughput and latency of the outbox relay and the inbox consumer, beside raw kafkajs and pgbench',
   )
-  .option('--quick', 'a short run (under ~40 s) for a smoke test; figures are rougher')
+  .option('--quick', 'a short run (about a minute) for a smoke test; figures are rougher')
   .option('--json', 'also print every figure as one JSON line')
   .option(
     '--relay <relay>',
     'debezium: also measure Kafka Connect + Debezium (a logical-decoding cluster and a Connect worker are started, then removed)',
     'inprocess',
+  )
+  .addHelpText(
+    'after',
+    '\nExample:\n  pnpm build && pnpm bench:messaging --quick --json\n\nNeeds Kafka and PostgreSQL; creates and removes its own database, topics and consumer groups.',
   )
   .parse()
   .opts<{ quick?: boolean; json?: boolean; relay: string }>();
@@ -70,7 +74,9 @@ const plan = options.quick
 /** `OutboxRelay`'s default batch size: the raw producer sends the same batches. */
 const RELAY_BATCH = 500;
 const EVENTS_PER_SECOND = 1000;
-const targets = { relayRatio: 0.7, commitToHandlerP99Ms: 15, consumerRatio: 0.5 };
+// The issue's targets, each a ratio to a ceiling measured in the same run; the absolute p99 bound
+// is kept beside them.
+const targets = { relayRatio: 0.8, commitToHandlerP99Ratio: 3, commitToHandlerP99Ms: 15, consumerRatio: 0.5 };
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const startedAt = Date.now();
@@ -511,7 +517,12 @@ async function cleanUpBroker(s: Scenario, groups: string[]): Promise<void> {
   try {
     const ours = (await admin.listTopics()).filter((t) => t.startsWith(s.prefix));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    // The inbox consumers' groups carry the topic prefix before their consumer name.
+    const prefixed = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(s.prefix));
+    const all = [...new Set([...groups, ...prefixed])];
+    if (all.length > 0) await admin.deleteGroups(all).catch(() => undefined);
   } finally {
     await admin.disconnect();
   }
@@ -590,6 +601,9 @@ try {
   const consumer = await consumerRates(s, messages.slice(0, plan.drain), groups);
 
   const relayRatio = relay / rawProducer;
+  // The outbox path (node-postgres transactions, the hot-path option) beside raw kafkajs produce →
+  // consume, both at EVENTS_PER_SECOND.
+  const commitToHandlerP99Ratio = outbox.latency.p99Ms / raw.latency.p99Ms;
   const consumerCeiling = Math.min(consumer.rawConsumer, consumer.pgbench);
   const consumerRatio = consumer.inbox / consumerCeiling;
   const machine = {
@@ -660,6 +674,12 @@ try {
     { figure: 'raw produce → consume p50', value: ms(raw.latency.p50Ms) },
     { figure: 'raw produce → consume p99', value: ms(raw.latency.p99Ms) },
     {
+      figure: 'outbox commit → handler p99 (node-postgres tx) ÷ raw produce → consume p99',
+      value: commitToHandlerP99Ratio.toFixed(2),
+      target: `≤ ${targets.commitToHandlerP99Ratio}`,
+      met: commitToHandlerP99Ratio <= targets.commitToHandlerP99Ratio,
+    },
+    {
       figure: 'inbox consumer, effect + inbox, batch commits (node-postgres tx)',
       value: rate(consumer.inbox),
     },
@@ -699,6 +719,7 @@ try {
         outboxStagesMs: outbox.stages,
         outboxWriteRate: outbox.achievedRate,
         rawLatencyMs: raw.latency,
+        commitToHandlerP99Ratio,
         rawWriteRate: raw.achievedRate,
         consumerPerSecond: consumer.inbox,
         consumerPrismaPerSecond: consumer.inboxPrisma,
@@ -709,6 +730,7 @@ try {
         met: {
           relayRatio: relayRatio >= targets.relayRatio,
           commitToHandlerP99: outbox.latency.p99Ms <= targets.commitToHandlerP99Ms,
+          commitToHandlerP99Ratio: commitToHandlerP99Ratio <= targets.commitToHandlerP99Ratio,
           consumerRatio: consumerRatio >= targets.consumerRatio,
         },
       }),

@@ -24,9 +24,11 @@ const bodies: Record<OrderKind, PlaceOrderBody> = {
   'out-of-stock': anOrder({ customerId: 'alice', items: [{ sku: 'last-one', quantity: 1 }] }),
 };
 
-// 70% happy and 10% of each failure, spread out so that a short run still gets the same mix and
-// the failures never arrive back to back.
-const cycle: OrderKind[] = [
+/**
+ * 70% happy and 10% of each failure, spread out so that a short run still gets the same mix and
+ * the failures never arrive back to back. The history the benchmark loads follows it too.
+ */
+export const orderCycle: readonly OrderKind[] = [
   'happy',
   'happy',
   'over-credit',
@@ -44,7 +46,7 @@ export class OrderMix {
   private next = 0;
 
   take(): { kind: OrderKind; body: PlaceOrderBody } {
-    const kind = cycle[this.next++ % cycle.length]!;
+    const kind = orderCycle[this.next++ % orderCycle.length]!;
     return { kind, body: bodies[kind] };
   }
 }

@@ -77,3 +77,26 @@ export async function findProcesses(classify: Classifier): Promise<Map<string, n
   }
   return found;
 }
+
+/** Resident memory of a process in MB (`VmRSS` in /proc/<pid>/status), or null once it has ended. */
+export async function rssMb(pid: number): Promise<number | null> {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+    return kb ? Number(kb[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What a PostgreSQL process is, from its title: a session on one of `databases`, a server
+ * background process (WAL writer, checkpointer, autovacuum, …: shared by every database), or
+ * another client's session (null: not ours to count).
+ */
+export function postgresProcess(cmdline: string, databases: string[]): 'session' | 'background' | null {
+  if (!cmdline.startsWith('postgres: ')) return null;
+  // A session's title is `postgres: <cluster>: <user> <database> <host>(<port>) <state>`.
+  const session = /^postgres: (?:[^:]+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(cmdline);
+  if (!session) return 'background';
+  return databases.includes(session[1]!) ? 'session' : null;
+}

@@ -7,7 +7,7 @@
  * SIGTERM. Started here rather than on the signal: starting on a warmed-up service stalls its
  * event loop while V8 logs every compiled function.
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
@@ -20,7 +20,10 @@ if (dir) {
   process.once('SIGUSR2', () => {
     void (async () => {
       const { profile } = await session.post('Profiler.stop');
-      await writeFile(join(dir, `${process.pid}.cpuprofile`), JSON.stringify(profile));
+      // Written aside, then renamed: the benchmark reads the file as soon as its name appears.
+      const file = join(dir, `${process.pid}.cpuprofile`);
+      await writeFile(`${file}.partial`, JSON.stringify(profile));
+      await rename(`${file}.partial`, file);
     })().catch((error: unknown) => console.error('cpu profile failed', error));
   });
 }

@@ -51,12 +51,13 @@ export interface PgbenchResult {
 /**
  * The machine's ceiling for one saga step: pgbench (`-c 8 -j 2 -M prepared`) running a saga
  * step's transaction (business row update + inbox insert + outbox insert) on `databaseUrl`, a
- * scratch database migrated with the order schema.
+ * scratch database migrated with the order schema. `whileRunning` is called with pgbench's
+ * process id once it has started (e.g. to measure its CPU); pgbench's result waits for it.
  */
 export async function pgbenchSagaStepTps(
   databaseUrl: string,
   seconds: number,
-  clients = 8,
+  { clients = 8, whileRunning }: { clients?: number; whileRunning?: (pid: number) => Promise<void> } = {},
 ): Promise<PgbenchResult> {
   const seed = new pg.Client({ connectionString: databaseUrl });
   await seed.connect();
@@ -69,7 +70,7 @@ export async function pgbenchSagaStepTps(
   try {
     const script = join(dir, 'saga-step.sql');
     await writeFile(script, SAGA_STEP);
-    const { stdout } = await promisify(execFile)('pgbench', [
+    const running = promisify(execFile)('pgbench', [
       '-n', // no vacuum: the order schema has no pgbench_* tables
       '-f',
       script,
@@ -83,6 +84,7 @@ export async function pgbenchSagaStepTps(
       String(seconds),
       databaseUrl,
     ]);
+    const [{ stdout }] = await Promise.all([running, whileRunning?.(running.child.pid!)]);
     const tps = /tps = ([\d.]+)/.exec(stdout);
     if (!tps) throw new Error(`no tps in pgbench output:\n${stdout}`);
     const failed = /number of failed transactions: (\d+)/.exec(stdout);
