@@ -37,4 +37,28 @@ describe('pgTransaction', () => {
     const rows = await run((tx: PgTx) => tx.$queryRawUnsafe<{ one: number }[]>('SELECT 1 AS one'), { timeoutMs: 5000 });
     expect(rows).toEqual([{ one: 1 }]);
   });
+
+  it('prepares each statement text once per connection and then only executes it', async () => {
+    const single = new pg.Pool({ connectionString: adminUrl, max: 1 });
+    try {
+      const run = pgTransaction(single);
+      const text = 'SELECT $1::int + 1 AS next';
+      for (const n of [1, 2, 3]) {
+        const rows = await run((tx: PgTx) => tx.query<{ next: number }>(text, [n]), { timeoutMs: 5000 });
+        expect(rows).toEqual([{ next: n + 1 }]);
+      }
+      const prepared = await run(
+        (tx: PgTx) =>
+          tx.query<{ statement: string }>(
+            `SELECT statement FROM pg_prepared_statements WHERE statement = $1`,
+            [text],
+          ),
+        { timeoutMs: 5000 },
+      );
+      // One prepared statement on the session for three calls: parsed once, executed three times.
+      expect(prepared).toEqual([{ statement: text }]);
+    } finally {
+      await single.end();
+    }
+  });
 });

@@ -41,8 +41,31 @@ export class PgTx implements SqlTx {
 
   private send<R extends object>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> {
     if (this.expired) return Promise.reject(this.expired);
-    return this.client.query<R>(text, values as unknown[] | undefined);
+    const name = statementName(text);
+    return this.client.query<R>(
+      name ? { name, text, values: values as unknown[] | undefined } : { text, values: values as unknown[] | undefined },
+    );
   }
+}
+
+/** Most distinct statement texts given a name; the rest run unnamed (parsed each time). */
+const MAX_NAMED_STATEMENTS = 500;
+const statementNames = new Map<string, string>();
+
+/**
+ * A name for a statement text, so that each connection parses and plans it once and then only binds
+ * and executes it (what `pgbench -M prepared` does): an unnamed statement is parsed again on every
+ * call, which on a saga step's CTEs costs the server more than executing them. Hot paths run a few
+ * dozen distinct texts; the cap keeps a caller that builds texts on the fly from filling every
+ * connection with statements it will not run again.
+ */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `order_saga_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /**

@@ -69,7 +69,7 @@ async function statementsOf(work: (tx: PgTx) => Promise<unknown>): Promise<strin
     const query = vi.spyOn(tx.client, 'query');
     try {
       await work(tx);
-      return query.mock.calls.map(([text]) => String(text));
+      return query.mock.calls.map(([sent]) => statementText(sent));
     } finally {
       query.mockRestore();
     }
@@ -165,7 +165,7 @@ describe('SagaStore.load', () => {
     const saga = await transactions.run(async (tx) => {
       const query = vi.spyOn(tx.client, 'query');
       const loaded = await store.load(orderId, tx);
-      statements = query.mock.calls.map(([text]) => String(text));
+      statements = query.mock.calls.map(([sent]) => statementText(sent));
       query.mockRestore();
       return loaded;
     });
@@ -288,3 +288,8 @@ describe('SagaStore.apply', () => {
     expect(await stepsOf(orderId)).toEqual(['reserve-stock:requested']);
   });
 });
+
+/** The SQL of a `client.query` call: a text, or a (named, prepared) query config. */
+function statementText(sent: unknown): string {
+  return typeof sent === 'string' ? sent : String((sent as { text: string }).text);
+}

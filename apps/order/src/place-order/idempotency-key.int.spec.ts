@@ -92,7 +92,7 @@ describe('idempotency keys', () => {
     // Every connection of the pool is a pg.Client: its statements, BEGIN and COMMIT aside.
     const query = vi.spyOn(pg.Client.prototype, 'query');
     const statements = () =>
-      query.mock.calls.map(([text]) => String(text)).filter((text) => !/^(BEGIN|COMMIT)$/.test(text));
+      query.mock.calls.map(([sent]) => statementText(sent)).filter((text) => !/^(BEGIN|COMMIT)$/.test(text));
     try {
       await handler.execute(new PlaceOrder('key-trips', anOrder('c-4')));
       expect(statements()).toEqual([
@@ -149,3 +149,8 @@ describe('idempotency keys', () => {
     expect(left[0]).toEqual({ keys: 5n, inbox: 5n });
   });
 });
+
+/** The SQL of a `client.query` call: a text, or a (named, prepared) query config. */
+function statementText(sent: unknown): string {
+  return typeof sent === 'string' ? sent : String((sent as { text: string }).text);
+}
