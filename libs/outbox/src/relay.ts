@@ -358,9 +358,11 @@ export class OutboxRelay {
       inFlight = batch.length > 0 ? { rows: batch, result: this.send(batch) } : undefined;
       if (done) {
         if (done.published.length > 0) {
-          await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [
-            done.published.map((r) => r.seq),
-          ]);
+          await client.query({
+            name: 'outbox_relay_mark',
+            text: 'UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])',
+            values: [done.published.map((r) => r.seq)],
+          });
         }
         this.published += done.published.length;
         publishedTotal.add(done.published.length);
@@ -415,8 +417,10 @@ export class OutboxRelay {
   private async claim(client: pg.Client, inFlight: string[]): Promise<OutboxRow[]> {
     // Driven by outbox_unpublished_idx (seq order, unpublished rows only); the anti-join probes
     // outbox_parked_idx, which holds only parked rows.
-    const { rows } = await client.query<OutboxRow>(
-      `SELECT id, seq, aggregatetype, aggregateid, type, payload::text AS payload, topic, schema_version,
+    // Named: parsed and planned once per session, not on every wake.
+    const { rows } = await client.query<OutboxRow>({
+      name: 'outbox_relay_claim',
+      text: `SELECT id, seq, aggregatetype, aggregateid, type, payload::text AS payload, topic, schema_version,
               correlation_id, causation_id, traceparent, tracestate, occurred_at
          FROM outbox o
         WHERE published_at IS NULL AND parked_at IS NULL AND seq <> ALL($2::bigint[])
@@ -425,8 +429,8 @@ export class OutboxRelay {
                              AND p.aggregateid = o.aggregateid AND p.aggregatetype = o.aggregatetype
                              AND p.seq < o.seq)
         ORDER BY seq LIMIT $1`,
-      [this.batchSize, inFlight],
-    );
+      values: [this.batchSize, inFlight],
+    });
     return rows;
   }
 
