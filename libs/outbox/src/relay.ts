@@ -564,6 +564,9 @@ function serverSessionOptions(timeoutMs: number): string {
     tcp_keepalives_count: 3,
     tcp_user_timeout: timeoutMs,
     statement_timeout: Math.floor(timeoutMs / 2),
+    // The claim is a named statement: planned for its parameters every time, never a generic plan
+    // cached while the table was small (a sequential scan that the growing table then pays for).
+    plan_cache_mode: 'force_custom_plan',
   };
   return Object.entries(settings)
     .map(([name, value]) => `-c ${name}=${value}`)

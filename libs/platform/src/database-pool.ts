@@ -21,6 +21,12 @@ export function createServicePool(config: ServiceConfig): pg.Pool {
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: config.serviceName,
+    // The hot paths' statements are named (PgTx): parsed once per connection, but planned for
+    // their parameters on every execution. A generic plan would be cached once per connection, and
+    // one made while a table was small (a sequential scan) stays until the next ANALYZE while the
+    // table grows (seen in the saga benchmark on databases that started empty: the relay's marks
+    // fell ~100 ms behind once a few thousand orders had been placed).
+    options: '-c plan_cache_mode=force_custom_plan',
   });
   // An idle connection the server dropped (restart, idle_session_timeout) is an event, not a crash.
   const log = new Logger('DatabasePool');

@@ -171,7 +171,7 @@ describe('backpressure', () => {
       KAFKA_BROKERS: '127.0.0.1:9092',
     });
     const health = new HealthRegistry();
-    const backpressure = new Backpressure(prisma, health, config);
+    const backpressure = new Backpressure(pool, health, config);
     backpressure.onModuleInit();
     await backpressure.onApplicationBootstrap();
     try {
