@@ -10,6 +10,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const dir = process.env.BENCH_CPU_PROFILE_DIR;
 if (dir) {
@@ -19,6 +20,13 @@ if (dir) {
   await session.post('Profiler.start');
   process.once('SIGUSR2', () => {
     void (async () => {
+      // Where the resident memory goes, at the end of the saturated window (before the profile's
+      // own allocation): V8's heap spaces, memory outside it (buffers, WebAssembly), and the rest.
+      const usage = process.memoryUsage();
+      const spaces = Object.fromEntries(
+        getHeapSpaceStatistics().map((space) => [space.space_name, space.space_used_size]),
+      );
+      await writeFile(join(dir, `${process.pid}.memory.json`), JSON.stringify({ usage, spaces }));
       const { profile } = await session.post('Profiler.stop');
       // Written aside, then renamed: the benchmark reads the file as soon as its name appears.
       const file = join(dir, `${process.pid}.cpuprofile`);
