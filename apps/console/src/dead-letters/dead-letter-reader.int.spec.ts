@@ -95,4 +95,22 @@ describe('the console reading a dead-letter topic', () => {
     expect(all[1]).toEqual(all[0]);
     expect(all[2]!.map((r) => r.key)).toEqual(['order-4']);
   });
+
+  it('records_the_broker_deleted_are_forgotten_and_markers_of_those_kept_still_count', async () => {
+    const reader = new DeadLetterReader(kafka);
+    expect((await reader.read(topic, { notReplayed: true })).map((r) => r.key)).toEqual(['order-1', 'order-3', 'order-4']);
+    // Retention (here: an explicit delete) moves partition 0's start past order-1.
+    const admin = kafka.admin();
+    await admin.connect();
+    // kafkajs' deleteTopicRecords finds the leaders in metadata it does not load itself.
+    await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '1' }] });
+    await admin.disconnect();
+    const kept = await reader.read(topic);
+    expect(kept.map((r) => [r.key, r.replayed])).toEqual([
+      ['order-2', true],
+      ['order-3', false],
+      ['order-4', false],
+    ]);
+  });
 });

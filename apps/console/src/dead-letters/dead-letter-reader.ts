@@ -76,7 +76,7 @@ class TopicLog {
     const kept = this.records.get(partition);
     if (kept) this.records.set(partition, kept.filter((r) => BigInt(r.offset) >= offset));
     const named = this.replayed.get(partition);
-    if (named) for (const position of named) if (BigInt(position.split(':')[1]!) >= offset) named.delete(position);
+    if (named) for (const position of named) if (BigInt(position.split(':')[1]!) < offset) named.delete(position);
   }
 
   add(partition: number, message: KafkaMessage): void {
