@@ -146,7 +146,9 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
       await admin.connect();
       try {
         const existing = new Set(await admin.listTopics());
-        return Promise.all(
+        // Awaited here: a returned promise would let `finally` disconnect the admin client while
+        // the offset requests were still on its connection ("Closed connection", every time).
+        return await Promise.all(
           deadLetterTopics.map(async (topic) => {
             if (!existing.has(topic)) return { topic, messages: 0 };
             const offsets = await admin.fetchTopicOffsets(topic);

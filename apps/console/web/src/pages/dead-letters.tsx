@@ -42,6 +42,7 @@ export function DeadLettersPage({ session }: { session: SessionState }) {
   return (
     <>
       <h1>Dead letters</h1>
+      {topics.error && <p role="alert">{topics.error}</p>}
       <ul className="topics">
         {topics.data?.map((t) => (
           <li key={t.topic}>
