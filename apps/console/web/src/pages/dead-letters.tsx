@@ -96,6 +96,13 @@ export function DeadLettersPage({ session }: { session: SessionState }) {
           <h2>{topic}</h2>
           {letters.error && <p role="alert">{letters.error}</p>}
           {letters.data?.length === 0 && <p>No messages.</p>}
+          {!!letters.data?.length && (
+            // The topic's count above also holds the replay markers; this one is the dead letters.
+            <p className="muted">
+              {letters.data.length} dead letter{letters.data.length === 1 ? '' : 's'}
+              {filter.size > 0 && ' matching'}, {letters.data.filter((d) => !d.replayed).length} not replayed yet
+            </p>
+          )}
           {letters.data?.map((d) => (
             <article key={`${d.partition}:${d.offset}`} className="letter" data-position={`${d.partition}:${d.offset}`}>
               <h3>
