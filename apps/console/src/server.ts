@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { readDeadLetters, replayDeadLetters, type DeadLetterFilter } from '@order-saga/consumer';
+import { replayDeadLetters, type DeadLetterFilter } from '@order-saga/consumer';
 import { deadLetterTopic, topicKeys, topicName } from '@order-saga/contracts';
 import type { Kafka } from 'kafkajs';
 import type { ConsoleConfig } from './config.js';
+import { DeadLetterReader } from './dead-letters/dead-letter-reader.js';
 import { callJson, metricSamples, UpstreamError } from './http/upstream.js';
 import { cookie, CSRF_HEADER, SESSION_COOKIE, Sessions } from './session/sessions.js';
 import { SpanStore, type ExportTraceServiceRequest } from './traces/span-store.js';
@@ -55,6 +56,7 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
   const sessions = new Sessions(config.adminToken);
   const prefix = config.kafkaTopicPrefix ?? '';
   const deadLetterTopics = topicKeys.map((key) => deadLetterTopic(topicName(key, prefix)));
+  const deadLetters = new DeadLetterReader(kafka);
   const view = (path: string) => callJson(`${config.orderViewUrl}${path}`);
   const live = new LiveFeed(view);
 
@@ -144,7 +146,9 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
       await admin.connect();
       try {
         const existing = new Set(await admin.listTopics());
-        return Promise.all(
+        // Awaited here: a returned promise would let `finally` disconnect the admin client while
+        // the offset requests were still on its connection ("Closed connection", every time).
+        return await Promise.all(
           deadLetterTopics.map(async (topic) => {
             if (!existing.has(topic)) return { topic, messages: 0 };
             const offsets = await admin.fetchTopicOffsets(topic);
@@ -156,11 +160,15 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
       }
     }
     const dlt = /^\/api\/dead-letters\/([\w.-]+)(\/replay)?$/.exec(path);
-    if (dlt && deadLetterTopics.includes(dlt[1]!)) {
-      if (method === 'GET' && !dlt[2]) return readDeadLetters(kafka, dlt[1]!, filterOf(url.searchParams));
+    // A name off by a character (a doubled dot after the topic prefix) must say so, not 404 quietly.
+    if (dlt && !deadLetterTopics.includes(dlt[1]!)) {
+      throw new HttpError(404, `${dlt[1]} is not a dead-letter topic of this console; it reads ${deadLetterTopics.join(', ')}`);
+    }
+    if (dlt) {
+      if (method === 'GET' && !dlt[2]) return deadLetters.read(dlt[1]!, filterOf(url.searchParams));
       if (method === 'POST' && dlt[2]) {
         const filter = filterOf(new URLSearchParams((await jsonBody(request)) as Record<string, string>));
-        const records = await readDeadLetters(kafka, dlt[1]!, filter);
+        const records = await deadLetters.read(dlt[1]!, filter);
         try {
           const replayed = await replayDeadLetters(kafka, records);
           return { replayed, positions: records.map((r) => `${r.partition}:${r.offset}`), error: null };

@@ -70,6 +70,8 @@ export interface DeadLetter {
   attempts: number;
   firstFailureAt: string;
   lastFailureAt: string;
+  /** A replay marker names it: it was sent back to its topic already. */
+  replayed: boolean;
 }
 export interface ReplayResult {
   replayed: number;

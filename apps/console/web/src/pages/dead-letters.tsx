@@ -20,16 +20,18 @@ export function DeadLettersPage({ session }: { session: SessionState }) {
   const topic = query.get('topic') ?? topics.data?.find((t) => t.messages > 0)?.topic ?? null;
   const filter = new URLSearchParams();
   for (const k of ['type', 'aggregateId']) if (query.get(k)) filter.set(k, query.get(k)!);
-  const letters = useApi<DeadLetter[]>(topic ? `/api/dead-letters/${topic}?${filter}` : null, true);
+  const letters = useApi<DeadLetter[]>(topic ? `/api/dead-letters/${encodeURIComponent(topic)}?${filter}` : null, true);
   const [results, setResults] = useState<{ what: string; result?: ReplayResult; error?: string }[]>([]);
   const [type, setType] = useState(query.get('type') ?? '');
   const [aggregateId, setAggregateId] = useState(query.get('aggregateId') ?? '');
 
   function replay(what: string, body: Record<string, string>) {
     session
-      .act<ReplayResult>(`/api/dead-letters/${topic}/replay`, body)
+      .act<ReplayResult>(`/api/dead-letters/${encodeURIComponent(topic!)}/replay`, body)
       .then((result) => setResults((r) => [{ what, result }, ...r]))
-      .catch((e: Error) => setResults((r) => [{ what, error: e.message }, ...r]));
+      .catch((e: Error) => setResults((r) => [{ what, error: e.message }, ...r]))
+      // The replay appended markers (and a poison message comes back as a new dead letter).
+      .finally(letters.reload);
   }
   const go = (next: Record<string, string>) => {
     const params = new URLSearchParams();
@@ -40,6 +42,7 @@ export function DeadLettersPage({ session }: { session: SessionState }) {
   return (
     <>
       <h1>Dead letters</h1>
+      {topics.error && <p role="alert">{topics.error}</p>}
       <ul className="topics">
         {topics.data?.map((t) => (
           <li key={t.topic}>
@@ -93,10 +96,18 @@ export function DeadLettersPage({ session }: { session: SessionState }) {
           <h2>{topic}</h2>
           {letters.error && <p role="alert">{letters.error}</p>}
           {letters.data?.length === 0 && <p>No messages.</p>}
+          {!!letters.data?.length && (
+            // The topic's count above also holds the replay markers; this one is the dead letters.
+            <p className="muted">
+              {letters.data.length} dead letter{letters.data.length === 1 ? '' : 's'}
+              {filter.size > 0 && ' matching'}, {letters.data.filter((d) => !d.replayed).length} not replayed yet
+            </p>
+          )}
           {letters.data?.map((d) => (
             <article key={`${d.partition}:${d.offset}`} className="letter" data-position={`${d.partition}:${d.offset}`}>
               <h3>
                 {d.type ?? '(no type)'} <span className="muted">at {d.partition}:{d.offset}</span>
+                {d.replayed && <span className="badge replayed">replayed</span>}
               </h3>
               <dl className="facts">
                 <dt>Error</dt>
