@@ -381,15 +381,21 @@ const kafkaFor = (system: SagaSystem) =>
 
 /**
  * Payment's database unreachable for 30 s through a TCP proxy (the shared PostgreSQL keeps
- * running): connections dropped and refused, then let through again.
+ * running): connections dropped and refused, then let through again. The bound follows from the
+ * compensation back-off (`recoveryBoundMs`): a saga whose charge timed out during the outage has
+ * its refund waiting on payment.commands, answered once payment reads again, or re-sent at the
+ * latest a step timeout plus min(cap, outage + back-off) after the return. The report says how
+ * long payment took to publish again, so a failure tells "payment did not recover" from "the
+ * sagas did not".
  */
 function databaseOutage(): Drill {
+  const outageMs = 30_000;
   let proxy: TcpProxy | undefined;
   return {
     name: 'database-outage',
     summary:
-      "payment's database unreachable for 30 s (a TCP proxy drops and refuses its connections; PostgreSQL keeps running) → waited out, nothing dead-lettered",
-    drainBoundMs: 120_000,
+      "payment's database unreachable for 30 s (a TCP proxy drops and refuses its connections; PostgreSQL keeps running) → waited out, nothing dead-lettered, every saga ends within the back-off bound",
+    drainBoundMs: recoveryBoundMs(outageMs, drillEnv),
     prepare: async (system) => {
       const url = new URL(system.databases.get('payment')!.url);
       proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
@@ -401,15 +407,31 @@ function databaseOutage(): Drill {
       await ctx.acceptedAtLeast(5);
       const before = (await ctx.system.events('payment')).length;
       proxy!.cut();
-      await sleep(30_000);
+      await sleep(outageMs);
       const during = (await ctx.system.events('payment')).length;
+      const commands = topicsFor(ctx.system.prefix).payment.commands;
+      const waiting = [...(await consumerLag(ctx.system))]
+        .filter(([key]) => key.includes(` ${commands}/`))
+        .reduce((sum, [, n]) => sum + n, 0);
       proxy!.restore();
+      const restoredAt = Date.now();
+      let recoveredInS = 'not within 60 s';
+      await waitFor(async () => (await ctx.system.events('payment')).length > during, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      })
+        .then(() => (recoveredInS = ((Date.now() - restoredAt) / 1000).toFixed(1)))
+        .catch(() => undefined);
       return {
-        fault: "payment's database cut for 30 s through the TCP proxy",
+        fault: `payment's database cut for ${outageMs / 1000} s through the TCP proxy`,
         // Nothing reached payment.events while its database was away (a relay batch in flight at
-        // the cut may still land: allow a handful).
-        proven: during - before <= 5,
-        figures: { 'payment events published during the outage': during - before },
+        // the cut may still land: allow a handful), and commands piled up for payment meanwhile.
+        proven: during - before <= 5 && waiting > 0,
+        figures: {
+          'payment events published during the outage': during - before,
+          'commands waiting for payment when its database came back': waiting,
+          'first payment event after the return (s)': recoveredInS,
+        },
       };
     },
     cleanup: async () => {
