@@ -12,58 +12,74 @@ const quick = ['consumer-crash', 'poison'];
 
 const program = new Command('drill')
   .description('Failure drills: load, one fault, recovery, and the invariants checked after it')
-  .argument('[name]', 'a drill, `all`, or `list`', 'list')
+  .argument('[name]', 'a drill, `all`, or `list`; with --quick and no name, the CI subset', 'list')
   .option('--orders <n>', 'orders to place', (v) => Number(v), 60)
   .option('--rate <n>', 'orders per second', (v) => Number(v), 3)
-  .option('--quick', `the CI subset (${quick.join(', ')}) with small load`)
+  .option(
+    '--quick',
+    `CI-sized: at most 30 orders, long faults shortened; with no drill named, the CI subset (${quick.join(', ')})`,
+  )
+  .option('--logs <dir>', "write each service's log there after each drill")
   .option('--json', 'print one JSON object')
-  .action(async (name: string, opts: { orders: number; rate: number; quick?: boolean; json?: boolean }) => {
-    if (name === 'list' && !opts.quick) {
-      for (const d of drills) console.log(`${d.name.padEnd(20)} ${d.summary}`);
-      return;
-    }
-    const chosen = opts.quick
-      ? drills.filter((d) => quick.includes(d.name))
-      : name === 'all'
-        ? drills
-        : drills.filter((d) => d.name === name);
-    if (chosen.length === 0) throw new Error(`no drill named ${name}: pnpm drill list`);
-    const orders = opts.quick ? Math.min(opts.orders, 30) : opts.orders;
-    const log = (line: string) => {
-      if (!opts.json) process.stderr.write(`${line}\n`);
-    };
-    const reports: DrillReport[] = [];
-    for (const drill of chosen) {
-      const bar =
-        opts.json || !process.stderr.isTTY
-          ? undefined
-          : new cliProgress.SingleBar(
-              { format: `${drill.name} [{bar}] {value}/{total} orders placed`, clearOnComplete: true },
-              cliProgress.Presets.shades_classic,
-            );
-      bar?.start(orders, 0);
-      const report = await runDrill(drill, {
-        orders,
-        rate: opts.rate,
-        log: (line) => (bar ? undefined : log(line)),
-        progress: (n) => bar?.update(n),
-      }).finally(() => bar?.stop());
-      reports.push(report);
-      if (!opts.json) console.log(`${formatReport(report)}\n`);
-    }
-    if (opts.json)
-      console.log(
-        JSON.stringify(reports.length === 1 ? reports[0] : { reports, pass: reports.every((r) => r.pass) }),
-      );
-    else if (reports.length > 1) {
-      console.log('drill                 result  time     placed  accepted  drain');
-      for (const r of reports)
+  .addHelpText(
+    'after',
+    '\nExamples:\n  pnpm drill list\n  pnpm drill database-outage --quick\n  pnpm drill --quick --json',
+  )
+  .action(
+    async (
+      name: string,
+      opts: { orders: number; rate: number; quick?: boolean; logs?: string; json?: boolean },
+    ) => {
+      if (name === 'list' && !opts.quick) {
+        for (const d of drills) console.log(`${d.name.padEnd(22)} ${d.summary}`);
+        return;
+      }
+      const chosen =
+        name === 'list'
+          ? drills.filter((d) => quick.includes(d.name))
+          : name === 'all'
+            ? drills
+            : drills.filter((d) => d.name === name);
+      if (chosen.length === 0) throw new Error(`no drill named ${name}: pnpm drill list`);
+      const orders = opts.quick ? Math.min(opts.orders, 30) : opts.orders;
+      const log = (line: string) => {
+        if (!opts.json) process.stderr.write(`${line}\n`);
+      };
+      const reports: DrillReport[] = [];
+      for (const drill of chosen) {
+        const bar =
+          opts.json || !process.stderr.isTTY
+            ? undefined
+            : new cliProgress.SingleBar(
+                { format: `${drill.name} [{bar}] {value}/{total} orders placed`, clearOnComplete: true },
+                cliProgress.Presets.shades_classic,
+              );
+        bar?.start(orders, 0);
+        const report = await runDrill(drill, {
+          orders,
+          rate: opts.rate,
+          quick: !!opts.quick,
+          logDir: opts.logs,
+          log: (line) => (bar ? undefined : log(line)),
+          progress: (n) => bar?.update(n),
+        }).finally(() => bar?.stop());
+        reports.push(report);
+        if (!opts.json) console.log(`${formatReport(report)}\n`);
+      }
+      if (opts.json)
         console.log(
-          `${r.drill.padEnd(21)} ${(r.pass ? 'PASS' : 'FAIL').padEnd(7)} ${`${(r.durationMs / 1000).toFixed(0)} s`.padEnd(8)} ${String(r.orders.placed).padEnd(7)} ${String(r.orders.accepted).padEnd(9)} ${r.drainMs === null ? '-' : `${(r.drainMs / 1000).toFixed(1)} s`}`,
+          JSON.stringify(reports.length === 1 ? reports[0] : { reports, pass: reports.every((r) => r.pass) }),
         );
-    }
-    if (reports.some((r) => !r.pass)) process.exitCode = 1;
-  });
+      else if (reports.length > 1) {
+        console.log('drill                 result  time     placed  accepted  drain');
+        for (const r of reports)
+          console.log(
+            `${r.drill.padEnd(21)} ${(r.pass ? 'PASS' : 'FAIL').padEnd(7)} ${`${(r.durationMs / 1000).toFixed(0)} s`.padEnd(8)} ${String(r.orders.placed).padEnd(7)} ${String(r.orders.accepted).padEnd(9)} ${r.drainMs === null ? '-' : `${(r.drainMs / 1000).toFixed(1)} s`}`,
+          );
+      }
+      if (reports.some((r) => !r.pass)) process.exitCode = 1;
+    },
+  );
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

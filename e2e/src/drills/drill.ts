@@ -2,6 +2,33 @@ import type { OrderView, SagaSystem, Service } from '../saga/system.js';
 import type { Load } from './load.js';
 import type { Verdict } from './invariants.js';
 
+/** Short deadlines so a drill ends in seconds; compensations get enough sends to outlast a restart. */
+export const drillEnv: Record<string, string> = {
+  SAGA_STEP_TIMEOUT_MS: '3000',
+  SAGA_STEP_MAX_ATTEMPTS: '2',
+  SAGA_COMPENSATION_MAX_ATTEMPTS: '8',
+  SAGA_COMPENSATION_BACKOFF_MS: '500',
+  OUTBOX_RELAY_POLL_INTERVAL_MS: '200',
+};
+
+/** The order service's longest wait between two sends of a compensation (`COMPENSATION_BACKOFF_CAP_MS`). */
+export const COMPENSATION_BACKOFF_CAP_MS = 300_000;
+
+/**
+ * How long after a participant comes back every saga may need to end, at worst, when the
+ * participant was unreachable for `outageMs`. The compensations the sagas sent meanwhile wait on
+ * the participant's topic and are normally answered as soon as it reads them; the bound also
+ * covers a compensation that must be re-sent. Re-sends wait `backoff × 2^(attempt − 1)` (capped),
+ * and the waits before one add up to less than it, so the wait running when the participant
+ * returns is at most `outageMs + backoff` (or the cap): the next send is due within a step
+ * timeout plus that. `settleMs` is for restarting the participant and working off its backlog.
+ */
+export function recoveryBoundMs(outageMs: number, env: Record<string, string>, settleMs = 60_000): number {
+  const stepTimeoutMs = Number(env.SAGA_STEP_TIMEOUT_MS);
+  const backoffMs = Number(env.SAGA_COMPENSATION_BACKOFF_MS);
+  return stepTimeoutMs + Math.min(COMPENSATION_BACKOFF_CAP_MS, outageMs + backoffMs) + settleMs;
+}
+
 /** What a drill's fault did, with the figures that prove it really happened. */
 export interface Evidence {
   /** One line: what was done to the system. */
@@ -21,6 +48,8 @@ export interface DrillContext {
   /** Resolves once `n` orders have been accepted (or the load is over). */
   acceptedAtLeast: (n: number) => Promise<void>;
   restart: (service: Service) => Promise<void>;
+  /** `--quick`: the CI-sized run (a drill with a long fault, e.g. long-outage, shortens it). */
+  quick: boolean;
 }
 
 /** One failure drill: a fault injected under load, then the same invariants as every drill. */
@@ -30,8 +59,11 @@ export interface Drill {
   summary: string;
   /** Service settings for this drill (short deadlines keep it quick). */
   env?: Record<string, string>;
-  /** Every accepted order must end within this after the load and the fault are over. */
-  drainBoundMs: number;
+  /**
+   * Every accepted order must end within this after the load and the fault are over; a function
+   * when the bound follows from a fault whose length depends on `--quick`.
+   */
+  drainBoundMs: number | ((run: { quick: boolean }) => number);
   /** Poison drills dead-letter on purpose (and replay); for every other drill, none may appear. */
   deadLetters?: boolean;
   /** Runs before the load starts (e.g. puts a proxy in front of a database). */

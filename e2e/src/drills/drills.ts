@@ -1,10 +1,22 @@
 import { createKafka } from '@order-saga/outbox';
 import { TcpProxy, testInfra, waitFor } from '@order-saga/testing';
 import { randomUUID } from 'node:crypto';
-import { deadLetterTopic, topicsFor, wireHeaders } from '@order-saga/contracts';
-import { readDeadLetters, replayDeadLetters } from '@order-saga/consumer';
+import type { Kafka } from 'kafkajs';
+import pg from 'pg';
+import {
+  currentVersion,
+  deadLetterTopic,
+  encodeHeaders,
+  messageSpec,
+  topicsFor,
+  validateMessage,
+  wireHeaders,
+  type MessageType,
+} from '@order-saga/contracts';
+import { readDeadLetters, replayDeadLetters, type DeadLetterRecord } from '@order-saga/consumer';
 import { terminal, type SagaSystem, type Service } from '../saga/system.js';
-import type { Drill, DrillContext, Evidence } from './drill.js';
+import { drillEnv, recoveryBoundMs, type Drill, type DrillContext, type Evidence } from './drill.js';
+import { consumerLag } from './invariants.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,10 +122,11 @@ export const drills: Drill[] = [
       };
     },
   },
+  outOfOrderCommits(),
   {
     name: 'poison',
     summary:
-      'a malformed and a wrong-schema message on every consumed topic → each dead-lettered once with its contract error, orders keep flowing; replayed unfixed → dead-lettered again, never applied',
+      'a malformed and a wrong-schema message on every consumed topic → each dead-lettered once with its contract error, orders keep flowing; replayed unfixed → dead-lettered again, never applied; a wrong-schema compensation per command topic corrected on its DLT and replayed twice → applied exactly once',
     drainBoundMs: 90_000,
     deadLetters: true,
     inject: async (ctx) => {
@@ -184,14 +197,23 @@ export const drills: Drill[] = [
         );
         await sleep(2000);
         const second = await dltCount();
+        const fix = await fixAndReplay(ctx, kafka);
         return {
-          fault: `${expected} poison messages (a malformed and a wrong-schema one on each of ${targets.length} consumed topics), then replayed`,
-          proven: first === expected && replayed === expected && second === first + 2 * replayed,
-          duplicatesDelivered: replayed,
+          fault: `${expected} poison messages (a malformed and a wrong-schema one on each of ${targets.length} consumed topics), then replayed; ${fix.targets} more on the command topics, corrected on their dead-letter topics and replayed twice`,
+          proven:
+            first === expected &&
+            replayed === expected &&
+            second === first + 2 * replayed &&
+            fix.deadLettered === fix.targets &&
+            fix.appliedOnce === fix.targets,
+          duplicatesDelivered: replayed + fix.deadLettered,
           figures: {
             'dead-lettered': first,
             replayed,
             'dead-lettered again after the replay (not applied)': second - first - replayed,
+            'corrected and replayed twice': fix.deadLettered,
+            'applied exactly once (one reply caused by each)': fix.appliedOnce,
+            ...(fix.problems.length > 0 ? { problems: fix.problems.join('; ') } : {}),
           },
         };
       } finally {
@@ -349,6 +371,9 @@ export const drills: Drill[] = [
       };
     },
   },
+  rebalanceStorm(),
+  incompatibleProducer(),
+  longOutage(),
 ];
 
 const kafkaFor = (system: SagaSystem) =>
@@ -356,15 +381,21 @@ const kafkaFor = (system: SagaSystem) =>
 
 /**
  * Payment's database unreachable for 30 s through a TCP proxy (the shared PostgreSQL keeps
- * running): connections dropped and refused, then let through again.
+ * running): connections dropped and refused, then let through again. The bound follows from the
+ * compensation back-off (`recoveryBoundMs`): a saga whose charge timed out during the outage has
+ * its refund waiting on payment.commands, answered once payment reads again, or re-sent at the
+ * latest a step timeout plus min(cap, outage + back-off) after the return. The report says how
+ * long payment took to publish again, so a failure tells "payment did not recover" from "the
+ * sagas did not".
  */
 function databaseOutage(): Drill {
+  const outageMs = 30_000;
   let proxy: TcpProxy | undefined;
   return {
     name: 'database-outage',
     summary:
-      "payment's database unreachable for 30 s (a TCP proxy drops and refuses its connections; PostgreSQL keeps running) → waited out, nothing dead-lettered",
-    drainBoundMs: 120_000,
+      "payment's database unreachable for 30 s (a TCP proxy drops and refuses its connections; PostgreSQL keeps running) → waited out, nothing dead-lettered, every saga ends within the back-off bound",
+    drainBoundMs: recoveryBoundMs(outageMs, drillEnv),
     prepare: async (system) => {
       const url = new URL(system.databases.get('payment')!.url);
       proxy = await new TcpProxy(url.hostname, Number(url.port || 5432)).start();
@@ -376,19 +407,489 @@ function databaseOutage(): Drill {
       await ctx.acceptedAtLeast(5);
       const before = (await ctx.system.events('payment')).length;
       proxy!.cut();
-      await sleep(30_000);
+      await sleep(outageMs);
       const during = (await ctx.system.events('payment')).length;
+      const commands = topicsFor(ctx.system.prefix).payment.commands;
+      const waiting = [...(await consumerLag(ctx.system))]
+        .filter(([key]) => key.includes(` ${commands}/`))
+        .reduce((sum, [, n]) => sum + n, 0);
       proxy!.restore();
+      const restoredAt = Date.now();
+      let recoveredInS = 'not within 60 s';
+      await waitFor(async () => (await ctx.system.events('payment')).length > during, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      })
+        .then(() => (recoveredInS = ((Date.now() - restoredAt) / 1000).toFixed(1)))
+        .catch(() => undefined);
       return {
-        fault: "payment's database cut for 30 s through the TCP proxy",
+        fault: `payment's database cut for ${outageMs / 1000} s through the TCP proxy`,
         // Nothing reached payment.events while its database was away (a relay batch in flight at
-        // the cut may still land: allow a handful).
-        proven: during - before <= 5,
-        figures: { 'payment events published during the outage': during - before },
+        // the cut may still land: allow a handful), and commands piled up for payment meanwhile.
+        proven: during - before <= 5 && waiting > 0,
+        figures: {
+          'payment events published during the outage': during - before,
+          'commands waiting for payment when its database came back': waiting,
+          'first payment event after the return (s)': recoveredInS,
+        },
       };
     },
     cleanup: async () => {
       await proxy?.close();
+    },
+  };
+}
+
+/** Kafka headers of a message as a producer of `type` would send them, in schema version `version`. */
+function headersFor(type: MessageType, version: number, orderId: string, messageId = randomUUID()) {
+  return encodeHeaders({
+    messageId,
+    type,
+    schemaVersion: version,
+    occurredAt: new Date().toISOString(),
+    aggregateType: messageSpec(type, currentVersion(type)).aggregateType,
+    correlationId: orderId,
+  });
+}
+
+/** Waits for an accepted order that ended CANCELLED (its compensations all acknowledged). */
+async function aCancelledOrder(ctx: DrillContext): Promise<string | undefined> {
+  let found: string | undefined;
+  await waitFor(
+    async () => {
+      for (const orderId of ctx.load.accepted.keys())
+        if ((await ctx.system.order(orderId).catch(() => undefined))?.status === 'CANCELLED') {
+          found = orderId;
+          return true;
+        }
+      return false;
+    },
+    { timeoutMs: 90_000, intervalMs: 1000 },
+  ).catch(() => undefined);
+  return found;
+}
+
+/**
+ * "Replay after the fix": a producer bug put a wrong-schema compensation on each command topic;
+ * the operator corrects each dead letter's payload and replays it, twice (as a person retrying
+ * would). Each is a compensation for an order that already ended CANCELLED, which its participant
+ * answers again without a new effect; the replies whose causation id is the message's id count
+ * how often it was applied: exactly once, however often it is replayed.
+ */
+async function fixAndReplay(
+  ctx: DrillContext,
+  kafka: Kafka,
+): Promise<{ targets: number; deadLettered: number; appliedOnce: number; problems: string[] }> {
+  const t = topicsFor(ctx.system.prefix);
+  const targets = [
+    { topic: t.inventory.commands, type: 'ReleaseStock', replier: 'inventory' },
+    { topic: t.payment.commands, type: 'RefundPayment', replier: 'payment' },
+    { topic: t.shipping.commands, type: 'CancelShipment', replier: 'shipping' },
+  ] as const;
+  const problems: string[] = [];
+  const orderId = await aCancelledOrder(ctx);
+  if (!orderId)
+    return {
+      targets: targets.length,
+      deadLettered: 0,
+      appliedOnce: 0,
+      problems: ['no order ended CANCELLED'],
+    };
+
+  const sent = targets.map((target) => ({ ...target, messageId: randomUUID() }));
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (const s of sent)
+      await producer.send({
+        topic: s.topic,
+        // The bug: `reason` as a number. The contract wants a string.
+        messages: [
+          {
+            key: orderId,
+            value: JSON.stringify({ orderId, reason: 42 }),
+            headers: headersFor(s.type, 1, orderId, s.messageId),
+          },
+        ],
+      });
+  } finally {
+    await producer.disconnect();
+  }
+
+  let records: DeadLetterRecord[] = [];
+  await waitFor(
+    async () => {
+      records = (
+        await Promise.all(
+          sent.map((s) => readDeadLetters(kafka, deadLetterTopic(s.topic), { messageId: s.messageId })),
+        )
+      ).flat();
+      return records.length >= sent.length;
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  ).catch(() =>
+    problems.push(`${records.length} of ${sent.length} wrong-schema compensations dead-lettered`),
+  );
+
+  const corrected = records.map((r) => ({
+    ...r,
+    value: JSON.stringify({
+      orderId,
+      reason: 'corrected on the dead-letter topic and replayed by the drill',
+    }),
+  }));
+  await replayDeadLetters(kafka, corrected);
+  await replayDeadLetters(kafka, corrected);
+
+  const repliesTo = async (s: (typeof sent)[number]) =>
+    (await ctx.system.events(s.replier, 30_000, true)).filter((e) => e.causationId === s.messageId).length;
+  // Both replays must have been read before counting: every group caught up with its topics.
+  await waitFor(async () => (await Promise.all(sent.map(repliesTo))).every((n) => n >= 1), {
+    timeoutMs: 60_000,
+    intervalMs: 1000,
+  }).catch(() => problems.push('a corrected compensation was never applied'));
+  await waitFor(async () => (await consumerLag(ctx.system)).size === 0, {
+    timeoutMs: 60_000,
+    intervalMs: 1000,
+  }).catch(() => problems.push('the consumers did not catch up after the replays'));
+  let appliedOnce = 0;
+  for (const s of sent) {
+    const replies = await repliesTo(s);
+    if (replies === 1) appliedOnce += 1;
+    else problems.push(`${s.type} ${s.messageId} answered ${replies} times`);
+  }
+  ctx.log(`corrected and replayed twice: ${records.length}; applied once: ${appliedOnce}`);
+  return { targets: targets.length, deadLettered: records.length, appliedOnce, problems };
+}
+
+/**
+ * Rows committed out of `seq` order, on purpose: a deferred constraint trigger on the order
+ * service's outbox (installed by the drill as the schema owner) makes the first transaction that
+ * writes a row after it wait at COMMIT for an advisory lock the drill holds. Its row has its seq
+ * but is not visible; later transactions (other orders placed, other sagas moving) commit and their
+ * rows are published. Released, it commits, and the relay must still publish it: a relay that
+ * remembered "the last seq sent" would skip it for good. The order service, because its
+ * transactions share no rows: in payment, most orders lock the same customer, so a held charge
+ * holds every later one too and nothing overtakes it.
+ */
+function outOfOrderCommits(): Drill {
+  // Any key no service takes: the services' advisory locks use other constants.
+  const lockKey = 4_242_001;
+  const install = (runtimeRole: string) => `
+    CREATE SEQUENCE drill_hold_once;
+    CREATE SEQUENCE drill_held_seq;
+    CREATE FUNCTION drill_hold_commit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+      SET search_path = public AS $$
+    BEGIN
+      -- Sequences are not transactional: only the first row ever gets 1, and the seq it records
+      -- is readable while its transaction is still open.
+      IF nextval('drill_hold_once') = 1 THEN
+        PERFORM setval('drill_held_seq', NEW.seq);
+        PERFORM pg_advisory_xact_lock_shared(${lockKey});
+      END IF;
+      RETURN NULL;
+    END $$;
+    GRANT EXECUTE ON FUNCTION drill_hold_commit() TO "${runtimeRole}";
+    CREATE CONSTRAINT TRIGGER drill_hold_commit AFTER INSERT ON outbox
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION drill_hold_commit();`;
+  const uninstall = `
+    DROP TRIGGER IF EXISTS drill_hold_commit ON outbox;
+    DROP FUNCTION IF EXISTS drill_hold_commit();
+    DROP SEQUENCE IF EXISTS drill_hold_once, drill_held_seq;`;
+  return {
+    name: 'out-of-order-commits',
+    summary:
+      "one of the order service's transactions held at COMMIT after its outbox row took its seq, while later rows commit and are published → released, the held row is still published (nothing skipped), no duplicate effect",
+    drainBoundMs: 90_000,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(3);
+      const db = ctx.system.databases.get('order')!;
+      const gate = new pg.Client({ connectionString: db.migratorUrl });
+      await gate.connect();
+      const count = async (sql: string, params: unknown[] = []) =>
+        Number((await gate.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
+      const published = (seq: string) =>
+        count('SELECT count(*) AS n FROM outbox WHERE seq = $1 AND published_at IS NOT NULL', [seq]);
+      try {
+        await gate.query('SELECT pg_advisory_lock($1)', [lockKey]);
+        await gate.query(install(db.name));
+        let held = '0';
+        await waitFor(
+          async () => {
+            const { rows } = await gate.query<{ seq: string; called: boolean }>(
+              'SELECT last_value::text AS seq, is_called AS called FROM drill_held_seq',
+            );
+            held = rows[0]?.called ? rows[0].seq : '0';
+            return held !== '0';
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        ).catch(() => undefined);
+        // Later rows commit and are published while the held one is invisible.
+        let overtaken = 0;
+        if (held !== '0')
+          await waitFor(
+            async () => {
+              overtaken = await count(
+                'SELECT count(*) AS n FROM outbox WHERE seq > $1 AND published_at IS NOT NULL',
+                [held],
+              );
+              return overtaken >= 3;
+            },
+            { timeoutMs: 20_000, intervalMs: 200 },
+          ).catch(() => undefined);
+        // The holder is still waiting at COMMIT for the drill's lock (its lock request is visible to all).
+        const waiting = await count(
+          "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1::oid",
+          [lockKey],
+        );
+        const publishedWhileHeld = held === '0' ? 0 : await published(held);
+        ctx.log(
+          `held seq ${held} (${waiting} waiting at COMMIT); ${overtaken} later rows published meanwhile`,
+        );
+        await gate.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+        let publishedAfter = 0;
+        if (held !== '0')
+          await waitFor(async () => (publishedAfter = await published(held)) === 1, {
+            timeoutMs: 30_000,
+            intervalMs: 200,
+          }).catch(() => undefined);
+        // Only now: DROP TRIGGER locks the table, and would queue behind the held transaction.
+        await gate.query(uninstall);
+        return {
+          fault: `an order-service transaction held at COMMIT while later outbox rows committed (seq ${held})`,
+          proven:
+            held !== '0' && waiting > 0 && overtaken > 0 && publishedWhileHeld === 0 && publishedAfter === 1,
+          figures: {
+            'transactions held at COMMIT': waiting,
+            'later rows published before the held one committed': overtaken,
+            'held row published after it committed': publishedAfter,
+          },
+        };
+      } finally {
+        await gate.end();
+      }
+    },
+  };
+}
+
+/**
+ * Replicas of payment added and removed in a loop under load (the drill system's second instance:
+ * same database, topics and consumer group), every other removal by kill -9: each start and each
+ * exit moves payment.commands' partitions, while commands are in flight.
+ */
+function rebalanceStorm(): Drill {
+  const joins = (logs: string) => (logs.match(/joined its group as/g) ?? []).length;
+  return {
+    name: 'rebalance-storm',
+    summary:
+      'a payment replica added and removed (gracefully, or kill -9) in a loop under load → partitions move at every step, no order lost, no duplicate effect',
+    drainBoundMs: 120_000,
+    inject: async (ctx) => {
+      const { system } = ctx;
+      await ctx.acceptedAtLeast(3);
+      let loadOver = false;
+      void ctx.load.done.then(() => (loadOver = true));
+      const minCycles = ctx.quick ? 3 : 6;
+      const before = joins(system.processes.get('payment')!.logs);
+      let cycles = 0;
+      let kills = 0;
+      let replicaJoins = 0;
+      while (cycles < minCycles || (!loadOver && cycles < 20)) {
+        const replica = await system.startReplica('payment');
+        // Healthy comes before the group join: remove it only once it holds partitions.
+        await replica.waitForOutput(/joined its group as/, 20_000).catch(() => undefined);
+        await sleep(1000 + Math.random() * 2000);
+        const how = cycles % 2 === 1 ? 'kill' : 'stop';
+        await system.stopReplica('payment', how);
+        replicaJoins += joins(replica.logs) > 0 ? 1 : 0;
+        if (how === 'kill') kills += 1;
+        cycles += 1;
+        ctx.log(`rebalance-storm: cycle ${cycles} (${how})`);
+        await sleep(500 + Math.random() * 1000);
+      }
+      // A killed replica leaves its group only when its session times out: let the last one go.
+      await sleep(12_000);
+      const rejoins = joins(system.processes.get('payment')!.logs) - before;
+      return {
+        fault: `a payment replica added and removed ${cycles} times (${kills} by kill -9) under load`,
+        // Each replica joined the group, and the first instance had to rejoin for its arrivals and
+        // departures: the partitions really moved.
+        proven: replicaJoins === cycles && rejoins >= cycles,
+        figures: {
+          'replica starts that joined the group': replicaJoins,
+          'rejoins of the first instance': rejoins,
+          'removals by kill -9': kills,
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A producer upgraded ahead of its consumers: it publishes version 2 of a message, a version
+ * nobody registered, on every consumed topic, between live orders. Each v2 message is a valid v1
+ * message plus a field v1 does not have, so its version is its only fault.
+ */
+function incompatibleProducer(): Drill {
+  return {
+    name: 'incompatible-producer',
+    summary:
+      'a producer publishes v2 (an unregistered, incompatible schema version) of a message on every consumed topic, between live orders → each dead-lettered with its contract error, nothing else dead-lettered, orders keep flowing',
+    drainBoundMs: 90_000,
+    deadLetters: true,
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(5);
+      const t = topicsFor(ctx.system.prefix);
+      const items = [{ sku: 'widget', quantity: 1 }];
+      const address = { country: 'FR', city: 'Paris', line1: '1 rue de Rivoli' };
+      const targets: { topic: string; type: MessageType; v1: (orderId: string) => object; added: object }[] =
+        [
+          {
+            topic: t.inventory.commands,
+            type: 'ReserveStock',
+            v1: (orderId) => ({ orderId, items }),
+            added: { warehouse: 'eu-1' },
+          },
+          {
+            topic: t.payment.commands,
+            type: 'ChargePayment',
+            v1: (orderId) => ({ orderId, customerId: 'alice', amount: 1000 }),
+            added: { currency: 'EUR' },
+          },
+          {
+            topic: t.shipping.commands,
+            type: 'CreateShipment',
+            v1: (orderId) => ({ orderId, address, items }),
+            added: { carrier: 'express' },
+          },
+          {
+            topic: t.inventory.events,
+            type: 'StockReserved',
+            v1: (orderId) => ({ orderId, items }),
+            added: { warehouse: 'eu-1' },
+          },
+          {
+            topic: t.payment.events,
+            type: 'PaymentCharged',
+            v1: (orderId) => ({ orderId, paymentId: randomUUID(), amount: 1000 }),
+            added: { currency: 'EUR' },
+          },
+          {
+            topic: t.shipping.events,
+            type: 'ShipmentCreated',
+            v1: (orderId) => ({ orderId, shipmentId: randomUUID() }),
+            added: { carrier: 'express' },
+          },
+          {
+            topic: t.order.events,
+            type: 'OrderConfirmed',
+            v1: (orderId) => ({ orderId }),
+            added: { channel: 'web' },
+          },
+        ];
+      const kafka = kafkaFor(ctx.system);
+      const sent = targets.map((target) => {
+        const orderId = randomUUID();
+        const v1 = target.v1(orderId);
+        // Throws if the v1 form is not valid: then the drill would test something else.
+        validateMessage(target.type, 1, v1);
+        return {
+          ...target,
+          orderId,
+          messageId: randomUUID(),
+          value: JSON.stringify({ ...v1, ...target.added }),
+        };
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      try {
+        for (const s of sent) {
+          await producer.send({
+            topic: s.topic,
+            messages: [
+              { key: s.orderId, value: s.value, headers: headersFor(s.type, 2, s.orderId, s.messageId) },
+            ],
+          });
+          // Spread among the live orders rather than in one burst.
+          await sleep(200);
+        }
+      } finally {
+        await producer.disconnect();
+      }
+      const onDlts = async () =>
+        (
+          await Promise.all(
+            [...new Set(sent.map((s) => s.topic))].map((topic) =>
+              readDeadLetters(kafka, deadLetterTopic(topic)),
+            ),
+          )
+        ).flat();
+      let records: DeadLetterRecord[] = [];
+      await waitFor(async () => (records = await onDlts()).length >= sent.length, {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+      }).catch(() => undefined);
+      // Once the load is over every live message has been read: whatever else is on a DLT by then is
+      // a live message that the v2 ones dragged down with them.
+      await ctx.load.done;
+      await sleep(5000);
+      records = await onDlts();
+      const ours = new Set<string>(sent.map((s) => s.messageId));
+      const withContractError = sent.filter((s) =>
+        records.some(
+          (r) =>
+            r.messageId === s.messageId &&
+            r.errorClass === 'ContractViolation' &&
+            r.errorMessage.includes(`unknown version 2 of message type "${s.type}"`),
+        ),
+      ).length;
+      const others = records.filter((r) => !ours.has(r.messageId ?? '')).length;
+      return {
+        fault: `${sent.length} v2 messages (one per consumed topic) from a producer ahead of its consumers`,
+        proven: withContractError === sent.length && others === 0,
+        figures: {
+          'v2 messages published': sent.length,
+          'dead-lettered with "unknown version 2" (ContractViolation)': withContractError,
+          'other messages on the dead-letter topics': others,
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A participant down for minutes under load: payment is killed and stays down for 5 minutes (60 s
+ * with --quick). Charges time out, compensations (refunds) go unanswered past their retry budget,
+ * so sagas raise COMPENSATION_FAILED while it is away; once it is back, every one of them must end
+ * CANCELLED (or CONFIRMED) on its own, within the bound the compensation back-off gives.
+ */
+function longOutage(): Drill {
+  const outageMs = (quick: boolean) => (quick ? 60_000 : 300_000);
+  // A small retry budget (4 sends, ~16 s) so even the quick outage outlasts it: the drill is about
+  // healing from COMPENSATION_FAILED, not about reaching it.
+  const env = { SAGA_COMPENSATION_MAX_ATTEMPTS: '4' };
+  return {
+    name: 'long-outage',
+    summary:
+      'payment killed and kept down 5 minutes (60 s with --quick) under load; sagas raise COMPENSATION_FAILED meanwhile → after it returns every saga ends CONFIRMED, REJECTED or CANCELLED, none stays COMPENSATION_FAILED, within the bound from the back-off',
+    env,
+    drainBoundMs: ({ quick }) => recoveryBoundMs(outageMs(quick), { ...drillEnv, ...env }),
+    inject: async (ctx) => {
+      await ctx.acceptedAtLeast(5);
+      const downFor = outageMs(ctx.quick);
+      await ctx.system.kill('payment');
+      ctx.log(`long-outage: payment down for ${downFor / 1000} s`);
+      await sleep(downFor);
+      let failed = 0;
+      for (const orderId of ctx.load.accepted.keys())
+        if ((await orderSteps(ctx.system, orderId)).includes('order:compensation-failed')) failed += 1;
+      await ctx.restart('payment');
+      return {
+        fault: `kill -9 payment, restarted ${downFor / 1000} s later`,
+        // The outage outlasted the compensations' retry budget: the alarm was raised.
+        proven: failed > 0,
+        figures: { 'sagas that raised COMPENSATION_FAILED during the outage': failed },
+      };
     },
   };
 }

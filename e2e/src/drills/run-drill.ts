@@ -1,20 +1,17 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SagaSystem, terminal, type OrderView } from '../saga/system.js';
-import { countByStatus, type Drill, type DrillReport } from './drill.js';
+import { countByStatus, drillEnv, type Drill, type DrillReport } from './drill.js';
 import { checkInvariants, stockTotals } from './invariants.js';
 import { placeOrders } from './load.js';
-
-/** Short deadlines so a drill ends in seconds; compensations get enough sends to outlast a restart. */
-export const drillEnv: Record<string, string> = {
-  SAGA_STEP_TIMEOUT_MS: '3000',
-  SAGA_STEP_MAX_ATTEMPTS: '2',
-  SAGA_COMPENSATION_MAX_ATTEMPTS: '8',
-  SAGA_COMPENSATION_BACKOFF_MS: '500',
-  OUTBOX_RELAY_POLL_INTERVAL_MS: '200',
-};
 
 export interface RunOptions {
   orders: number;
   rate: number;
+  /** `--quick`: the CI-sized run. */
+  quick?: boolean;
+  /** When set, each service's log (its last 100–200 kB) is written there as `<drill>.<service>.log`. */
+  logDir?: string;
   log: (line: string) => void;
   /** Called after each order attempt, with attempts so far (a progress bar). */
   progress?: (placed: number) => void;
@@ -45,6 +42,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       system,
       load,
       log: options.log,
+      quick: !!options.quick,
       acceptedAtLeast: async (n) => {
         let over = false;
         void load.done.then(() => (over = true));
@@ -56,11 +54,15 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     });
     await load.done;
 
+    const drainBoundMs =
+      typeof drill.drainBoundMs === 'number'
+        ? drill.drainBoundMs
+        : drill.drainBoundMs({ quick: !!options.quick });
     const drainFrom = Date.now();
     const ids = [...load.accepted.keys()];
     let orders: OrderView[] = [];
     let drainMs: number | null = null;
-    while (Date.now() - drainFrom < drill.drainBoundMs) {
+    while (Date.now() - drainFrom < drainBoundMs) {
       orders = (await Promise.all(ids.map((id) => system.order(id).catch(() => undefined)))).filter(
         (o): o is OrderView => !!o,
       );
@@ -79,7 +81,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
 
     const checked = await checkInvariants(system, orders, load.accepted, initialStock, {
       accepted: ids.length,
-      drainBoundMs: drill.drainBoundMs,
+      drainBoundMs,
       drainedInMs: drainMs,
       deadLettersExpected: !!drill.deadLetters,
     });
@@ -111,9 +113,17 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       pass: invariants.every((v) => v.pass),
     };
   } finally {
+    if (options.logDir) await writeLogs(system, drill.name, options.logDir).catch(() => undefined);
     await system.stop();
     await drill.cleanup?.();
   }
+}
+
+/** Each service's output (a replica's too), to read what a drill did when its report is not enough. */
+async function writeLogs(system: SagaSystem, drill: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const processes = [...system.processes.values(), ...[...system.replicas.values()].map((r) => r.process)];
+  await Promise.all(processes.map((p) => writeFile(join(dir, `${drill}.${p.name}.log`), p.logs)));
 }
 
 /** The report as a person reads it. */

@@ -14,6 +14,8 @@ export interface PublishedEvent {
   messageId: string;
   type: string;
   payload: Record<string, unknown>;
+  /** The message whose handling published it (absent for events not caused by a message). */
+  causationId?: string | null;
 }
 
 /** What the payment and shipping services did per order, by effect id. */

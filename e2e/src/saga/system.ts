@@ -156,6 +156,14 @@ export class SagaSystem {
     return process;
   }
 
+  /** Stops the second instance of a service: gracefully (it leaves its group) or by kill -9. */
+  async stopReplica(service: Service, how: 'stop' | 'kill' = 'stop'): Promise<void> {
+    const replica = this.replicas.get(service);
+    if (!replica) return;
+    await (how === 'kill' ? replica.process.kill('SIGKILL') : replica.process.stop());
+    this.replicas.delete(service);
+  }
+
   private async launch(
     service: Service,
     name: string,
@@ -232,8 +240,8 @@ export class SagaSystem {
         for (const message of batch.messages) {
           const decoded = fromKafkaMessage(message);
           if (decoded.ok) {
-            const { messageId, type, payload } = decoded.envelope;
-            events.push({ messageId, type, payload: payload as Record<string, unknown> });
+            const { messageId, type, payload, causationId } = decoded.envelope;
+            events.push({ messageId, type, payload: payload as Record<string, unknown>, causationId });
           } else if (!skipInvalid) invalid ??= `${topic} holds an invalid message: ${decoded.error.message}`;
           read.set(batch.partition, Number(message.offset) + 1);
         }
