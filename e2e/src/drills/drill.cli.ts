@@ -4,11 +4,13 @@ import { drills } from './drills.js';
 import type { DrillReport } from './drill.js';
 import { formatReport, runDrill } from './run-drill.js';
 
-/** The CI subset: the drills the issue asks CI to cover that run in about a minute each. */
-// The CI subset. The issue asks for six (with relay-crash, ambiguous-payment, orchestrator-crash
-// and broker-kill): each drill starts a system of its own, and six did not fit CI's time on two
-// cores yet; `pnpm drill all` runs every drill.
-const quick = ['consumer-crash', 'poison'];
+/**
+ * The CI subset, about 40 s each with --quick. The issue asks for six: relay-crash is left out until
+ * its kill can be made to land between the broker's ack and the mark (random kills no longer hit
+ * that millisecond-wide window, so it cannot prove its fault), and broker-kill needs the 3-broker
+ * cluster, which does not exist yet. `pnpm drill all` runs every drill.
+ */
+const quick = ['consumer-crash', 'poison', 'ambiguous-payment', 'orchestrator-crash'];
 
 const program = new Command('drill')
   .description('Failure drills: load, one fault, recovery, and the invariants checked after it')

@@ -360,14 +360,21 @@ export const drills: Drill[] = [
     drainBoundMs: 120_000,
     inject: async (ctx) => {
       await ctx.acceptedAtLeast(5);
-      const pid = ctx.system.processes.get('inventory')!.pid!;
-      process.kill(pid, 'SIGSTOP');
+      const inventory = ctx.system.processes.get('inventory')!;
+      const joins = () => (inventory.logs.match(/joined its group as/g) ?? []).length;
+      const before = joins();
+      process.kill(inventory.pid!, 'SIGSTOP');
       await sleep(35_000);
-      process.kill(pid, 'SIGCONT');
+      process.kill(inventory.pid!, 'SIGCONT');
+      // The coordinator dropped the silent member after its session timeout (10 s): on waking, its
+      // heartbeat is refused, its uncommitted work is not committed, and it joins again as a new
+      // member. No rejoin means the pause was not long enough to fence anything.
+      for (let waited = 0; joins() === before && waited < 60_000; waited += 500) await sleep(500);
+      const rejoins = joins() - before;
       return {
-        fault: 'SIGSTOP inventory for 35 s (past the 30 s session timeout), then SIGCONT',
-        proven: true,
-        figures: { 'paused for (s)': 35 },
+        fault: 'SIGSTOP inventory for 35 s (past its 10 s consumer session timeout), then SIGCONT',
+        proven: rejoins >= 1,
+        figures: { 'paused for (s)': 35, 'rejoins of the paused member': rejoins },
       };
     },
   },
