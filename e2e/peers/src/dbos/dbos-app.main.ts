@@ -20,6 +20,9 @@ const env = (name: string): string => {
 };
 
 const db = new pg.Pool({ connectionString: env('PEERS_DATABASE_URL'), max: 8 });
+// A session the server ends (a restart, a terminated backend) is dropped from the pool; the step
+// that was using it fails, and the engine retries or records that.
+db.on('error', (error) => console.error(`database session ended: ${error.message}`));
 const orderSaga = registerOrderSaga(db);
 DBOS.setConfig({
   name: 'order-saga-peer',

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { postgresProcess } from '@order-saga/e2e/harness';
 import { TestProcess, testInfra, waitFor } from '@order-saga/testing';
-import pg from 'pg';
+import type pg from 'pg';
 import { cleanUp, freePort, pinnedVersion, type Engine } from '../engine.js';
 import {
   createEmptyDatabase,
   createPeerDatabase,
+  schemaPool,
   schemaReader,
   type PeerDatabase,
 } from '../orders/peer-database.js';
@@ -47,7 +48,7 @@ export async function startDbos(): Promise<Engine> {
       intervalMs: 200,
       message: () => `the DBOS peer did not start:\n${running.logs.slice(-4000)}`,
     });
-    orders = new pg.Pool({ connectionString: business.url, max: 2, options: '-c search_path="order"' });
+    orders = schemaPool(business.url, 'order', 2);
     const reader = schemaReader(business.url);
     tables = reader;
     const names = databases.map((db) => db.name);

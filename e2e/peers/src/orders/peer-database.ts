@@ -17,21 +17,30 @@ export interface PeerDatabase {
   drop(): Promise<void>;
 }
 
-/** Reads one service's schema with its tables' plain names, as the services' own queries name them. */
+/** A pool whose sessions find one service's tables by their plain names, as the services' own queries name them. */
+export function schemaPool(url: string, schema: (typeof serviceSchemas)[number], max: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    options: `-c search_path=${pg.escapeIdentifier(schema)}`,
+  });
+  // pool.end() resolves before its sessions are gone, so dropping the database right after
+  // terminates them: expected, and no reason to crash the run.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Reads any service's schema (a small pool per schema, opened on first use), to check invariants. */
 export function schemaReader(url: string): {
   query<T extends pg.QueryResultRow>(schema: (typeof serviceSchemas)[number], sql: string): Promise<T[]>;
   end(): Promise<void>;
 } {
   const pools = new Map<string, pg.Pool>();
   return {
-    async query<T extends pg.QueryResultRow>(schema: string, sql: string) {
+    async query<T extends pg.QueryResultRow>(schema: (typeof serviceSchemas)[number], sql: string) {
       let pool = pools.get(schema);
       if (!pool) {
-        pool = new pg.Pool({
-          connectionString: url,
-          max: 1,
-          options: `-c search_path=${pg.escapeIdentifier(schema)}`,
-        });
+        pool = schemaPool(url, schema, 1);
         pools.set(schema, pool);
       }
       return (await pool.query<T>(sql)).rows;

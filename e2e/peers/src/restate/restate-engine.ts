@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresProcess } from '@order-saga/e2e/harness';
 import { TestProcess, testInfra, waitFor } from '@order-saga/testing';
-import pg from 'pg';
+import type pg from 'pg';
 import { cleanUp, freePort, pinnedVersion, type Engine } from '../engine.js';
-import { createPeerDatabase, schemaReader, type PeerDatabase } from '../orders/peer-database.js';
+import { createPeerDatabase, schemaPool, schemaReader, type PeerDatabase } from '../orders/peer-database.js';
 
 const endpointMain = fileURLToPath(new URL('../../dist/restate/restate-endpoint.main.js', import.meta.url));
 // `.run/` is ignored by git; each run's server data goes in a folder of its own there.
@@ -108,7 +108,7 @@ export async function startRestate(): Promise<Engine> {
       message: () => `the Restate ingress did not become ready:\n${serverLog}`,
     });
 
-    orders = new pg.Pool({ connectionString: business.url, max: 2, options: '-c search_path="order"' });
+    orders = schemaPool(business.url, 'order', 2);
     const reader = schemaReader(business.url);
     tables = reader;
     const names = [business.name];
