@@ -285,12 +285,13 @@ async function measureFloor(admin: pg.Client): Promise<Floor> {
   };
 }
 
-let current: Engine | undefined;
+/** The engine being started or measured: what a signal must stop before the process ends. */
+let current: Promise<Engine> | undefined;
 
 async function benchmark(key: EngineKey, admin: pg.Client): Promise<EngineResult> {
   log(`${key}: starting`);
-  const engine = await engines[key]();
-  current = engine;
+  current = engines[key]();
+  const engine = await current;
   const watch = new TerminalWatch(engine.orders);
   watch.start();
   try {
@@ -350,7 +351,11 @@ async function benchmark(key: EngineKey, admin: pg.Client): Promise<EngineResult
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     log(`${signal}: stopping`);
-    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    // The load loops fail as their engine goes away; nothing is left to report but the clean-up.
+    process.on('unhandledRejection', () => undefined);
+    void Promise.resolve(current?.then((engine) => engine.stop()))
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
   });
 
 const loadBefore = loadavg()[0]!;
