@@ -19,6 +19,11 @@ export interface Engine extends OrderPlacer {
   readonly databases: string[];
   /** Reads a service's tables (unqualified names), to check invariants; never to fake a step. */
   query<T extends pg.QueryResultRow>(tables: ServiceTables, sql: string): Promise<T[]>;
+  /**
+   * Bytes written so far to the engine's own durable storage outside PostgreSQL (Restate's log and
+   * state; order-saga's Kafka topics), when it has any: read at both ends of a window.
+   */
+  storageBytes?(): Promise<number>;
   /** Which of the machine's processes are this engine's, and where their CPU counts. */
   classify(proc: { pid: number; ppid: number; cmdline: string }): CpuGroup | null;
   /** Stops every process and removes every database and file it made. */

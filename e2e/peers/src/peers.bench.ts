@@ -1,17 +1,21 @@
 /**
  * The order saga on the engines people pick instead, beside ours, in one run on one machine:
  * order-saga (its four services, through its HTTP API, as bench:saga drives it), DBOS Transact and
- * Restate, each with the same steps on the same tables and seed (src/orders/). For each engine, one
- * after the other: closed loops at 8, 32 and 64 clients (sagas/s), open loops at 10% and 50% of its
- * own saturation (start → terminal latency), the cores each kind of process kept busy, and the
- * database commits and WAL bytes per saga; then the invariants, and each figure as a ratio to ours.
- * It never fails on speed (a shared two-core machine is too noisy to gate on), only on a wrong
- * outcome, a saga that did not end, or a broken invariant.
+ * Restate, each with the same steps on the same tables and seed (src/orders/), and the same four
+ * transactions run by pgbench with no engine at all (the floor). For each engine, one after the
+ * other: closed loops at 8, 32 and 64 clients (sagas/s), open loops at 10% and 50% of its own
+ * saturation (start → terminal latency), the cores each kind of process kept busy, database
+ * commits and WAL bytes per saga (the WAL of its own databases, read back with pg_waldump: the
+ * server is shared) and what it wrote to storage of its own (Restate's files, our Kafka topics);
+ * then the invariants, and each figure as a ratio to ours. It never fails on speed (a shared
+ * two-core machine is too noisy to gate on), only on a wrong outcome, a saga that did not end, or
+ * a broken invariant.
  *
- *   pnpm build && pnpm bench:peers [--quick] [--json] [--engines order-saga,dbos,restate]
+ *   pnpm build && pnpm bench:peers [--quick] [--json] [--engines order-saga,dbos,restate,pgbench]
  *
- * Needs PostgreSQL (DATABASE_ADMIN_URL) and, for order-saga, Kafka (KAFKA_BROKERS); removes its
- * databases, topics and the Restate server's data at the end, also when a run fails or is stopped.
+ * Needs PostgreSQL (DATABASE_ADMIN_URL), pgbench, and, for order-saga, Kafka (KAFKA_BROKERS);
+ * removes its databases, topics and the Restate server's data at the end, also when a run fails
+ * or is stopped.
  */
 import '@order-saga/e2e/quiet-warnings';
 import { cpus, loadavg } from 'node:os';
@@ -43,6 +47,7 @@ import { startOrderSaga } from './order-saga-engine.js';
 import { invariantViolations } from './orders/invariants.js';
 import { pgbenchFloor } from './pgbench-floor.js';
 import { startRestate } from './restate/restate-engine.js';
+import { walBytesOf, walSource } from './wal-bytes.js';
 
 const engines = {
   'order-saga': startOrderSaga,
@@ -101,11 +106,23 @@ const startedAt = Date.now();
 const log = (line: string) =>
   console.error(`[peers +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}`);
 
-/** Commits in the engine's databases and in all the others, and the server's WAL position. */
-interface DatabaseCounters {
-  commits: number;
-  otherCommits: number;
-  walBytes: bigint;
+/** Each database's commit count (`xact_commit`: read-only transactions too), its oid, and the server's WAL position. */
+interface DatabaseSnapshot {
+  commits: Map<string, number>;
+  oids: Map<string, number>;
+  lsn: string;
+}
+
+async function databaseSnapshot(admin: pg.Client): Promise<DatabaseSnapshot> {
+  const { rows } = await admin.query<{ datname: string; oid: number; commits: string; lsn: string }>(
+    `SELECT d.datname, d.oid::int AS oid, s.xact_commit AS commits, pg_current_wal_lsn()::text AS lsn
+       FROM pg_stat_database s JOIN pg_database d ON d.oid = s.datid`,
+  );
+  return {
+    commits: new Map(rows.map((r) => [r.datname, Number(r.commits)])),
+    oids: new Map(rows.map((r) => [r.datname, r.oid])),
+    lsn: rows[0]!.lsn,
+  };
 }
 
 const lsnBytes = (lsn: string): bigint => {
@@ -113,17 +130,24 @@ const lsnBytes = (lsn: string): bigint => {
   return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
 };
 
-async function databaseCounters(admin: pg.Client, databases: string[]): Promise<DatabaseCounters> {
-  const {
-    rows: [row],
-  } = await admin.query<{ ours: string; others: string; lsn: string }>(
-    `SELECT coalesce(sum(xact_commit) FILTER (WHERE datname = ANY($1)), 0) AS ours,
-            coalesce(sum(xact_commit) FILTER (WHERE NOT datname = ANY($1)), 0) AS others,
-            pg_current_wal_lsn()::text AS lsn
-       FROM pg_stat_database`,
-    [databases],
-  );
-  return { commits: Number(row!.ours), otherCommits: Number(row!.others), walBytes: lsnBytes(row!.lsn) };
+/** What `databases` committed and wrote between two snapshots, and what the other databases committed. */
+async function databaseDelta(
+  before: DatabaseSnapshot,
+  after: DatabaseSnapshot,
+  databases: string[],
+): Promise<{ commits: number; otherCommits: number; walBytes: number }> {
+  let [commits, otherCommits] = [0, 0];
+  for (const [name, count] of after.commits) {
+    // A database dropped meanwhile has no row any more, one created meanwhile starts from none.
+    const delta = Math.max(0, count - (before.commits.get(name) ?? 0));
+    if (databases.includes(name)) commits += delta;
+    else otherCommits += delta;
+  }
+  const oids = databases.map((name) => after.oids.get(name)!);
+  const walBytes = wal
+    ? await walBytesOf(wal, oids, before.lsn, after.lsn)
+    : Number(lsnBytes(after.lsn) - lsnBytes(before.lsn));
+  return { commits, otherCommits, walBytes };
 }
 
 /** What one closed loop measured over its window (its warm-up left out). */
@@ -137,6 +161,8 @@ interface Saturation {
   commits: number;
   otherCommits: number;
   walBytes: number;
+  /** Written to the engine's own storage outside PostgreSQL (NaN: it has none we can read). */
+  storageBytes: number;
   run: LoadRun;
 }
 
@@ -159,6 +185,7 @@ interface EngineResult {
   cpuMsPerSaga: number;
   commitsPerSaga: number;
   walBytesPerSaga: number;
+  storageBytesPerSaga: number;
   unexpected: number;
   unfinished: number;
   shed: number;
@@ -178,7 +205,8 @@ async function measureSaturation(
   const before = {
     cpu: await cpuSnapshot(classify),
     machine: await machineCpu(),
-    db: await databaseCounters(admin, engine.databases),
+    db: await databaseSnapshot(admin),
+    storage: (await engine.storageBytes?.().catch(() => Number.NaN)) ?? Number.NaN,
     polls: watch.polls,
     at: epochMs(),
   };
@@ -186,21 +214,24 @@ async function measureSaturation(
   const after = {
     cpu: await cpuSnapshot(classify),
     machine: await machineCpu(),
-    db: await databaseCounters(admin, engine.databases),
+    db: await databaseSnapshot(admin),
+    storage: (await engine.storageBytes?.().catch(() => Number.NaN)) ?? Number.NaN,
     polls: watch.polls,
     at: epochMs(),
   };
   const run = await running;
   const seconds = (after.at - before.at) / 1000;
+  const db = await databaseDelta(before.db, after.db, engine.databases);
   return {
     clients,
     sagasPerSecond: completionRate(run.outcomes, before.at, after.at),
     seconds,
     cores: coresUsed(before.cpu, after.cpu, seconds),
     machineCores: (after.machine.busy - before.machine.busy) / seconds,
-    commits: after.db.commits - before.db.commits - (after.polls - before.polls),
-    otherCommits: after.db.otherCommits - before.db.otherCommits,
-    walBytes: Number(after.db.walBytes - before.db.walBytes),
+    commits: db.commits - (after.polls - before.polls),
+    otherCommits: db.otherCommits,
+    walBytes: db.walBytes,
+    storageBytes: after.storage - before.storage,
     run,
   };
 }
@@ -257,7 +288,7 @@ async function measureFloor(admin: pg.Client): Promise<Floor> {
     let pgbenchPid = 0;
     // Commits and WAL over the whole run, up to after pgbench's sessions ended (a live session
     // reports its commits up to a second late); CPU over its middle, like the engines' windows.
-    const start = await databaseCounters(admin, [database]);
+    const start = await databaseSnapshot(admin);
     return {
       whileRunning: async (pid) => {
         pgbenchPid = pid;
@@ -268,8 +299,7 @@ async function measureFloor(admin: pg.Client): Promise<Floor> {
         cores = coresUsed(before, after, (to - from) / 1000);
       },
       afterExit: async () => {
-        const end = await databaseCounters(admin, [database]);
-        counted = { commits: end.commits - start.commits, walBytes: Number(end.walBytes - start.walBytes) };
+        counted = await databaseDelta(start, await databaseSnapshot(admin), [database]);
       },
     };
   });
@@ -335,6 +365,7 @@ async function benchmark(key: EngineKey, admin: pg.Client): Promise<EngineResult
       cpuMsPerSaga: (systemCores * 1000) / best.sagasPerSecond,
       commitsPerSaga: best.commits / completed,
       walBytesPerSaga: best.walBytes / completed,
+      storageBytesPerSaga: best.storageBytes / completed,
       unexpected: unexpectedOutcomes(outcomes),
       unfinished: runs.reduce((sum, run) => sum + run.unfinished, 0),
       shed: runs.reduce((sum, run) => sum + run.shed, 0),
@@ -361,6 +392,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 const loadBefore = loadavg()[0]!;
 const admin = new pg.Client({ connectionString: testInfra().adminDatabaseUrl });
 await admin.connect();
+const wal = await walSource(admin);
+if (!wal) log("pg_waldump or the WAL directory is not readable here: WAL bytes are the whole server's");
 const results: EngineResult[] = [];
 let floor: Floor | undefined;
 const failures: string[] = [];
@@ -433,9 +466,14 @@ const table = formatMarkdownTable(
       ...floorCell((f) => ratioText(f.commitsPerSaga, ours?.commitsPerSaga, 1)),
     ],
     [
-      'WAL bytes per saga (× ours)',
+      `WAL bytes per saga, ${wal ? 'its databases (pg_waldump)' : 'whole server'} (× ours)`,
       ...results.map((r) => withRatio(r, r.walBytesPerSaga, ours?.walBytesPerSaga)),
       ...floorCell((f) => ratioText(f.walBytesPerSaga, ours?.walBytesPerSaga)),
+    ],
+    [
+      "bytes per saga to the engine's own storage (order-saga: its Kafka topics; Restate: its server's files)",
+      ...results.map((r) => num(r.storageBytesPerSaga)),
+      ...floorCell(),
     ],
     [
       '  commits/s on other databases meanwhile (shared server)',
@@ -453,7 +491,7 @@ console.log(table);
 console.log(
   `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadBefore.toFixed(2)} before / ${loadavg()[0]!.toFixed(2)} after` +
     `; engines run one after the other; saturation is the best of the closed loops, the open loops run at 10% and 50% of it` +
-    `; commits and WAL bytes over the best closed loop's window (WAL is server-wide)` +
+    `; commits (read-only transactions too, the terminal watch's own left out) and WAL bytes over the best closed loop's window` +
     (options.quick ? '; --quick run' : ''),
 );
 for (const r of results)
@@ -484,6 +522,7 @@ if (options.json) {
             cpuMsPerSaga: r.cpuMsPerSaga,
             commitsPerSaga: r.commitsPerSaga,
             walBytesPerSaga: r.walBytesPerSaga,
+            storageBytesPerSaga: Number.isNaN(r.storageBytesPerSaga) ? null : r.storageBytesPerSaga,
             ratioToOrderSaga:
               r === ours
                 ? null
@@ -514,6 +553,7 @@ if (options.json) {
           },
         ]),
       ),
+      walScope: wal ? 'databases' : 'server',
       pgbench: floor ?? null,
       failures,
     }),
