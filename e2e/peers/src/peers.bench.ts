@@ -97,7 +97,7 @@ const plan = options.quick
       warmupMs: 2_000,
       measureMs: 6_000,
       latencyWarmupMs: 2_000,
-      latencyMs: 10_000,
+      latencyMs: 8_000,
       pgbenchSeconds: 8,
     };
 const cpuGroups: CpuGroup[] = ['engine', 'Node', 'PostgreSQL', 'Kafka'];
