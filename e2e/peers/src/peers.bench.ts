@@ -47,7 +47,7 @@ import { startOrderSaga } from './order-saga-engine.js';
 import { invariantViolations } from './orders/invariants.js';
 import { pgbenchFloor } from './pgbench-floor.js';
 import { startRestate } from './restate/restate-engine.js';
-import { walBytesOf, walSource } from './wal-bytes.js';
+import { countWal, walSource, type WalCount } from './wal-bytes.js';
 
 const engines = {
   'order-saga': startOrderSaga,
@@ -130,11 +130,22 @@ const lsnBytes = (lsn: string): bigint => {
   return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
 };
 
+/** Starts counting the WAL `databases` write from a snapshot on (undefined: the WAL is not readable here). */
+const countWalFrom = (snapshot: DatabaseSnapshot, databases: string[]): WalCount | undefined =>
+  wal
+    ? countWal(
+        wal,
+        databases.map((name) => snapshot.oids.get(name)!),
+        snapshot.lsn,
+      )
+    : undefined;
+
 /** What `databases` committed and wrote between two snapshots, and what the other databases committed. */
 async function databaseDelta(
   before: DatabaseSnapshot,
   after: DatabaseSnapshot,
   databases: string[],
+  walCount: WalCount | undefined,
 ): Promise<{ commits: number; otherCommits: number; walBytes: number }> {
   let [commits, otherCommits] = [0, 0];
   for (const [name, count] of after.commits) {
@@ -143,9 +154,8 @@ async function databaseDelta(
     if (databases.includes(name)) commits += delta;
     else otherCommits += delta;
   }
-  const oids = databases.map((name) => after.oids.get(name)!);
-  const walBytes = wal
-    ? await walBytesOf(wal, oids, before.lsn, after.lsn)
+  const walBytes = walCount
+    ? await walCount.until(after.lsn)
     : Number(lsnBytes(after.lsn) - lsnBytes(before.lsn));
   return { commits, otherCommits, walBytes };
 }
@@ -210,6 +220,7 @@ async function measureSaturation(
     polls: watch.polls,
     at: epochMs(),
   };
+  const walCount = countWalFrom(before.db, engine.databases);
   await sleep(plan.measureMs);
   const after = {
     cpu: await cpuSnapshot(classify),
@@ -219,9 +230,14 @@ async function measureSaturation(
     polls: watch.polls,
     at: epochMs(),
   };
-  const run = await running;
+  const [run, db] = await Promise.all([
+    running.catch((error: unknown) => {
+      walCount?.cancel();
+      throw error;
+    }),
+    databaseDelta(before.db, after.db, engine.databases, walCount),
+  ]);
   const seconds = (after.at - before.at) / 1000;
-  const db = await databaseDelta(before.db, after.db, engine.databases);
   return {
     clients,
     sagasPerSecond: completionRate(run.outcomes, before.at, after.at),
@@ -289,6 +305,7 @@ async function measureFloor(admin: pg.Client): Promise<Floor> {
     // Commits and WAL over the whole run, up to after pgbench's sessions ended (a live session
     // reports its commits up to a second late); CPU over its middle, like the engines' windows.
     const start = await databaseSnapshot(admin);
+    const walCount = countWalFrom(start, [database]);
     return {
       whileRunning: async (pid) => {
         pgbenchPid = pid;
@@ -299,7 +316,7 @@ async function measureFloor(admin: pg.Client): Promise<Floor> {
         cores = coresUsed(before, after, (to - from) / 1000);
       },
       afterExit: async () => {
-        counted = await databaseDelta(start, await databaseSnapshot(admin), [database]);
+        counted = await databaseDelta(start, await databaseSnapshot(admin), [database], walCount);
       },
     };
   });
