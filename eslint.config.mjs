@@ -44,6 +44,17 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The peer engines' benchmark (pnpm bench:peers) measures with the e2e package's harness, and
+    // only that: the harness entry points are the e2e package's only exports.
+    files: ['e2e/peers/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        boundaries(['@order-saga/e2e/harness', '@order-saga/e2e/quiet-warnings']),
+      ],
+    },
+  },
 );
 
 function boundaries(allow) {

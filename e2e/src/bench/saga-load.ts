@@ -3,6 +3,12 @@ import type pg from 'pg';
 import type { SagaSystem } from '../saga/system.js';
 import type { OrderKind, OrderMix } from './order-mix.js';
 
+/**
+ * What a load phase drives: anything that takes `POST /orders`'s body and answers like it (202 and
+ * `{ orderId }`, or 429). The order service does; so does each peer engine of `pnpm bench:peers`.
+ */
+export type OrderPlacer = Pick<SagaSystem, 'placeOrder'>;
+
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with the services' timestamps (same machine). */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
@@ -37,6 +43,8 @@ export class TerminalWatch {
   >();
   private running = false;
   private loop?: Promise<void>;
+  /** Queries sent so far: each is a transaction the database counts, which a benchmark may subtract. */
+  polls = 0;
 
   constructor(
     private readonly db: pg.Pool,
@@ -67,6 +75,7 @@ export class TerminalWatch {
       if (this.waiting.size > 0) {
         let rows: { id: string; status: string; at_ms: number }[];
         try {
+          this.polls += 1;
           ({ rows } = await this.db.query<{ id: string; status: string; at_ms: number }>(
             `SELECT id, status, extract(epoch FROM updated_at)::float8 * 1000 AS at_ms
                FROM "order" WHERE id = ANY($1::uuid[]) AND status <> 'PENDING'`,
@@ -103,7 +112,7 @@ export interface LoadRun {
 
 type Placed = { kind: 'accepted'; orderId: string; acceptedMs: number } | { kind: 'shed' };
 
-async function place(system: SagaSystem, body: unknown): Promise<Placed> {
+async function place(system: OrderPlacer, body: unknown): Promise<Placed> {
   const response = await system.placeOrder(body);
   if (response.status === 429) {
     await response.body?.cancel();
@@ -128,7 +137,7 @@ async function drain(pending: Set<Promise<void>>): Promise<boolean> {
  * starts on a quiet system.
  */
 export async function closedLoop(
-  system: SagaSystem,
+  system: OrderPlacer,
   watch: TerminalWatch,
   mix: OrderMix,
   clients: number,
@@ -171,7 +180,7 @@ export async function closedLoop(
  * Then waits until every accepted order is terminal.
  */
 export async function openLoop(
-  system: SagaSystem,
+  system: OrderPlacer,
   watch: TerminalWatch,
   mix: OrderMix,
   rate: number,

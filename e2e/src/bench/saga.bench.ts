@@ -21,7 +21,6 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '@order-saga/config';
 import { createScratchDatabase } from '@order-saga/database';
-import { createKafka } from '@order-saga/outbox';
 import { testInfra } from '@order-saga/testing';
 import { SagaSystem, services, type Service } from '../saga/system.js';
 import { stages as cpuStages, summarizeCpuProfiles, type ProfileSummary } from './cpu-profile.js';
@@ -45,6 +44,7 @@ import {
   type LoadRun,
   type Outcome,
 } from './saga-load.js';
+import { removeTopics } from './topics.js';
 import { sagaStages, transactionsPerSaga, type SagaStages } from './saga-stages.js';
 import { pgbenchSagaStepTps } from './saga-step-pgbench.js';
 import { formatMarkdownTable, formatTable, summarize, type LatencySummary, type Row } from './stats.js';
@@ -346,22 +346,6 @@ function memoryOf(
     other: rss - heapUsed - heapUnused - external - mappedFiles,
     spaces: Object.fromEntries(Object.entries(spaces).map(([name, bytes]) => [name, bytes / MB])),
   };
-}
-
-/** Our topics and the services' consumer groups (named after the prefix) go; the broker is shared. */
-async function removeTopics(prefix: string): Promise<void> {
-  const admin = createKafka({ clientId: 'bench-saga-cleanup', brokers: testInfra().kafkaBrokers }).admin();
-  await admin.connect();
-  try {
-    const ours = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-    const groups = (await admin.listGroups()).groups
-      .map((g) => g.groupId)
-      .filter((g) => g.startsWith(prefix));
-    if (groups.length > 0) await admin.deleteGroups(groups);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 const num = (value: number, digits = 0) =>
