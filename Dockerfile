@@ -20,6 +20,9 @@ RUN scripts/bin/tsc-native -b libs/database \
  && node libs/database/dist/cli.js generate \
  && pnpm build \
  && pnpm --filter @order-saga/console build:web
+# The peers benchmark (DBOS, Restate; `pnpm bench:peers`) is a development tool that no service
+# imports: its engines (Restate's server binary alone is ~225 MB) stay out of the image.
+RUN rm -rf e2e/peers node_modules/.pnpm/@restatedev+* node_modules/.pnpm/@dbos-inc+*
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
