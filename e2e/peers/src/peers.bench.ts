@@ -29,6 +29,7 @@ import {
   epochMs,
   formatMarkdownTable,
   machineCpu,
+  machineInfo,
   OrderMix,
   openLoop,
   postgresProcess,
@@ -212,24 +213,19 @@ async function measureSaturation(
 ): Promise<Saturation> {
   const running = closedLoop(engine, watch, mix, clients, plan.warmupMs + plan.measureMs);
   await sleep(plan.warmupMs);
-  const before = {
+  // The same readings at both ends of the measured window.
+  const snapshot = async () => ({
     cpu: await cpuSnapshot(classify),
     machine: await machineCpu(),
     db: await databaseSnapshot(admin),
     storage: (await engine.storageBytes?.().catch(() => Number.NaN)) ?? Number.NaN,
     polls: watch.polls,
     at: epochMs(),
-  };
+  });
+  const before = await snapshot();
   const walCount = countWalFrom(before.db, engine.databases);
   await sleep(plan.measureMs);
-  const after = {
-    cpu: await cpuSnapshot(classify),
-    machine: await machineCpu(),
-    db: await databaseSnapshot(admin),
-    storage: (await engine.storageBytes?.().catch(() => Number.NaN)) ?? Number.NaN,
-    polls: watch.polls,
-    at: epochMs(),
-  };
+  const after = await snapshot();
   const [run, db] = await Promise.all([
     running.catch((error: unknown) => {
       walCount?.cancel();
@@ -522,13 +518,7 @@ if (options.json) {
     JSON.stringify({
       bench: 'peers',
       quick: !!options.quick,
-      machine: {
-        cores: cpus().length,
-        cpu: cpus()[0]?.model,
-        node: process.version,
-        loadBefore,
-        loadAfter: loadavg()[0],
-      },
+      machine: machineInfo(loadBefore),
       engines: Object.fromEntries(
         results.map((r) => [
           r.key,

@@ -22,5 +22,12 @@ export {
   type OrderPlacer,
   type Outcome,
 } from './saga-load.js';
-export { formatMarkdownTable, formatTable, summarize, type LatencySummary, type Row } from './stats.js';
+export {
+  formatMarkdownTable,
+  formatTable,
+  machineInfo,
+  summarize,
+  type LatencySummary,
+  type Row,
+} from './stats.js';
 export { removeTopics } from './topics.js';

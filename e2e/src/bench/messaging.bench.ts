@@ -12,7 +12,7 @@ import './quiet-warnings.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { deadLetterTopic } from '@order-saga/contracts';
@@ -24,7 +24,7 @@ import { PAYLOAD_BYTES, ledgerEntry, ledgerKafkaMessages, messageIdOf } from './
 import { pgbenchInboxTps } from './pgbench.js';
 import { pgTransaction } from '@order-saga/consumer';
 import pg from 'pg';
-import { formatTable, summarize, type LatencySummary, type Row } from './stats.js';
+import { formatTable, machineInfo, summarize, type LatencySummary, type Row } from './stats.js';
 import { nowUs, type TransactionKind } from './worker-protocol.js';
 import { testInfra } from '@order-saga/testing';
 import { captureOutbox, cdcAdminUrl, cdcScriptEnv, setConnectorState } from '../debezium/cdc.js';
@@ -701,13 +701,7 @@ try {
   const commitToHandlerP99Ratio = outbox.latency.p99Ms / raw.latency.p99Ms;
   const consumerCeiling = Math.min(consumer.rawConsumer, consumer.pgbench);
   const consumerRatio = consumer.inbox / consumerCeiling;
-  const machine = {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    loadBefore,
-    loadAfter: loadavg()[0]!,
-  };
+  const machine = machineInfo(loadBefore);
   const rows: Row[] = [
     { figure: `raw kafkajs producer (idempotent, acks=all, batch ${RELAY_BATCH})`, value: rate(rawProducer) },
     { figure: 'relay, committed outbox rows → Kafka', value: rate(relay) },

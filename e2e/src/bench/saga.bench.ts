@@ -47,7 +47,7 @@ import {
 import { removeTopics } from './topics.js';
 import { sagaStages, transactionsPerSaga, type SagaStages } from './saga-stages.js';
 import { pgbenchSagaStepTps } from './saga-step-pgbench.js';
-import { formatMarkdownTable, formatTable, summarize, type LatencySummary, type Row } from './stats.js';
+import { formatMarkdownTable, formatTable, machineInfo, summarize, type LatencySummary, type Row } from './stats.js';
 
 const count = (value: string): number => {
   const n = Number(value.replaceAll(/[_,]/g, ''));
@@ -696,13 +696,7 @@ try {
       JSON.stringify({
         bench: 'saga',
         quick: !!options.quick,
-        machine: {
-          cores: cpus().length,
-          cpu: cpus()[0]?.model,
-          node: process.version,
-          loadBefore,
-          loadAfter: loadavg()[0],
-        },
+        machine: machineInfo(loadBefore),
         ceilingRatio: ratio,
         cpuPerSagaRatio: cpuRatio,
         p99At10Ms: light.latency.p99Ms,

@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import { build } from 'hdr-histogram-js';
 
 export interface LatencySummary {
@@ -58,4 +59,15 @@ export function formatMarkdownTable(header: string[], rows: string[][]): string 
     `| ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
   const rule = `| ${widths.map((w, c) => (c === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** The machine a benchmark ran on, for its JSON line: cores, CPU model, Node, load before and after. */
+export function machineInfo(loadBefore: number) {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg()[0]!,
+  };
 }

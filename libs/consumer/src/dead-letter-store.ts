@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IHeaders, Kafka } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { DLT_HEADERS, REPLAYED_FROM_HEADER, REPLAY_MARKER_HEADERS } from './dead-letter.js';
 
 /** Group ids of the short-lived readers of dead-letter topics start with this (lag monitors skip them). */
@@ -51,7 +51,47 @@ export interface DeadLetterFilter {
   notReplayed?: boolean;
 }
 
-function headerText(headers: IHeaders | undefined): Record<string, string> {
+/** Whether a dead letter matches a filter (the CLI's and the console's). */
+export function matchesDeadLetter(record: DeadLetterRecord, filter: DeadLetterFilter): boolean {
+  return (
+    (!filter.type || record.type === filter.type) &&
+    (!filter.aggregateId || record.key === filter.aggregateId) &&
+    (!filter.messageId || record.messageId === filter.messageId) &&
+    (!filter.position || `${record.partition}:${record.offset}` === filter.position) &&
+    (!filter.notReplayed || !record.replayed)
+  );
+}
+
+/** A record of a dead-letter topic with its cause headers read (not yet marked replayed). */
+export function deadLetterRecordOf(
+  dltTopic: string,
+  partition: number,
+  message: Pick<KafkaMessage, 'offset' | 'key' | 'value'>,
+  headers: Record<string, string>,
+): DeadLetterRecord {
+  return {
+    dltTopic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value?.toString() ?? null,
+    headers,
+    messageId: headers.id,
+    type: headers.type,
+    originalTopic: headers[DLT_HEADERS.originalTopic] ?? '',
+    originalPartition: Number(headers[DLT_HEADERS.originalPartition] ?? -1),
+    originalOffset: headers[DLT_HEADERS.originalOffset] ?? '',
+    errorClass: headers[DLT_HEADERS.errorClass] ?? '',
+    errorMessage: headers[DLT_HEADERS.errorMessage] ?? '',
+    attempts: Number(headers[DLT_HEADERS.attempts] ?? 0),
+    firstFailureAt: headers[DLT_HEADERS.firstFailureAt] ?? '',
+    lastFailureAt: headers[DLT_HEADERS.lastFailureAt] ?? '',
+    replayed: false,
+  };
+}
+
+/** Header values as text, the first of a repeated header. */
+export function headerText(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     const first = Array.isArray(value) ? value[0] : value;
@@ -70,12 +110,7 @@ export async function readDeadLetters(
   filter: DeadLetterFilter = {},
 ): Promise<DeadLetterRecord[]> {
   const { records } = await readTopic(kafka, dltTopic);
-  return records
-    .filter((r) => !filter.type || r.type === filter.type)
-    .filter((r) => !filter.aggregateId || r.key === filter.aggregateId)
-    .filter((r) => !filter.messageId || r.messageId === filter.messageId)
-    .filter((r) => !filter.position || `${r.partition}:${r.offset}` === filter.position)
-    .filter((r) => !filter.notReplayed || !r.replayed);
+  return records.filter((r) => matchesDeadLetter(r, filter));
 }
 
 /**
@@ -129,25 +164,7 @@ async function readTopic(
             if (headers[REPLAY_MARKER_HEADERS.replayOf] !== undefined)
               markers.push({ headers, timestamp: Number(message.timestamp) });
             else
-              records.push({
-                dltTopic,
-                partition,
-                offset: message.offset,
-                key: message.key?.toString() ?? null,
-                value: message.value?.toString() ?? null,
-                headers,
-                messageId: headers.id,
-                type: headers.type,
-                originalTopic: headers[DLT_HEADERS.originalTopic] ?? '',
-                originalPartition: Number(headers[DLT_HEADERS.originalPartition] ?? -1),
-                originalOffset: headers[DLT_HEADERS.originalOffset] ?? '',
-                errorClass: headers[DLT_HEADERS.errorClass] ?? '',
-                errorMessage: headers[DLT_HEADERS.errorMessage] ?? '',
-                attempts: Number(headers[DLT_HEADERS.attempts] ?? 0),
-                firstFailureAt: headers[DLT_HEADERS.firstFailureAt] ?? '',
-                lastFailureAt: headers[DLT_HEADERS.lastFailureAt] ?? '',
-                replayed: false,
-              });
+              records.push(deadLetterRecordOf(dltTopic, partition, message, headers));
             if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
             if (remaining.size === 0) resolve();
           },

@@ -18,6 +18,9 @@ export {
 export { DLT_HEADERS, REPLAYED_FROM_HEADER, REPLAY_MARKER_HEADERS } from './dead-letter.js';
 export {
   readDeadLetters,
+  deadLetterRecordOf,
+  headerText,
+  matchesDeadLetter,
   replayDeadLetters,
   summarizeDeadLetters,
   DEAD_LETTER_READER_GROUP_PREFIX,

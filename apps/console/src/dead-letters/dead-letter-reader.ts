@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   DEAD_LETTER_READER_GROUP_PREFIX,
-  DLT_HEADERS,
   REPLAY_MARKER_HEADERS,
+  deadLetterRecordOf,
+  headerText,
+  matchesDeadLetter,
   type DeadLetterFilter,
   type DeadLetterRecord,
 } from '@order-saga/consumer';
-import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 
 /** One partition's offsets as the broker reports them (`admin.fetchTopicOffsets`). */
 export interface PartitionOffsets {
@@ -41,24 +43,8 @@ export function planReads(positions: ReadonlyMap<number, bigint>, offsets: reado
 }
 
 /** Whether a dead letter matches the page's (or the replay's) filter. */
-export function matches(record: DeadLetterRecord, filter: DeadLetterFilter): boolean {
-  return (
-    (!filter.type || record.type === filter.type) &&
-    (!filter.aggregateId || record.key === filter.aggregateId) &&
-    (!filter.messageId || record.messageId === filter.messageId) &&
-    (!filter.position || `${record.partition}:${record.offset}` === filter.position) &&
-    (!filter.notReplayed || !record.replayed)
-  );
-}
+export const matches = matchesDeadLetter;
 
-function headerText(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
-}
 
 /** What the console keeps of one dead-letter topic between refreshes. */
 class TopicLog {
@@ -88,25 +74,7 @@ class TopicLog {
       this.replayed.get(partition)!.add(replayOf);
     } else {
       if (!this.records.has(partition)) this.records.set(partition, []);
-      this.records.get(partition)!.push({
-        dltTopic: this.topic,
-        partition,
-        offset: message.offset,
-        key: message.key?.toString() ?? null,
-        value: message.value?.toString() ?? null,
-        headers,
-        messageId: headers.id,
-        type: headers.type,
-        originalTopic: headers[DLT_HEADERS.originalTopic] ?? '',
-        originalPartition: Number(headers[DLT_HEADERS.originalPartition] ?? -1),
-        originalOffset: headers[DLT_HEADERS.originalOffset] ?? '',
-        errorClass: headers[DLT_HEADERS.errorClass] ?? '',
-        errorMessage: headers[DLT_HEADERS.errorMessage] ?? '',
-        attempts: Number(headers[DLT_HEADERS.attempts] ?? 0),
-        firstFailureAt: headers[DLT_HEADERS.firstFailureAt] ?? '',
-        lastFailureAt: headers[DLT_HEADERS.lastFailureAt] ?? '',
-        replayed: false,
-      });
+      this.records.get(partition)!.push(deadLetterRecordOf(this.topic, partition, message, headers));
     }
     this.positions.set(partition, BigInt(message.offset) + 1n);
   }
