@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { fromKafkaMessage, topicsFor } from '@order-saga/contracts';
 import { createScratchDatabase, type ScratchDatabase } from '@order-saga/database';
 import { createKafka } from '@order-saga/outbox';
-import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
+import { freePort, TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import pg from 'pg';
 import { captureOutbox, relayMode, scratchAdminUrl } from '../debezium/cdc.js';
 import type { PublishedEvent } from './effects.js';
@@ -63,15 +62,6 @@ export interface OrderView {
 
 export const terminal = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The whole system for one suite: four scratch databases (migrated and seeded like the real ones),
@@ -191,7 +181,16 @@ export class SagaSystem {
       },
     ).start();
     await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true,
+      async () => {
+        // A process that died during start (e.g. EADDRINUSE) fails at once, and only our own
+        // process's answer counts: another one may hold the port it was given.
+        if (!process.running) throw new Error(`${name} exited during start:\n${process.logs.slice(-4000)}`);
+        const response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+        if (!response?.ok) return false;
+        const { pid } = (await response.json()) as { pid?: number };
+        if (pid !== process.pid) throw new Error(`port ${port} of ${name} is answered by another process (pid ${pid})`);
+        return true;
+      },
       {
         // Four services starting at once on two busy cores have been seen to need more than 60 s
         // (240 s at load 20); E2E_SERVICE_START_TIMEOUT_MS sets another bound.
