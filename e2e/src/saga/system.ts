@@ -63,6 +63,13 @@ export interface OrderView {
 export const terminal = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
 
 
+/** Another process holds the port a service was given. */
+class PortTaken extends Error {
+  constructor(name: string, port: number) {
+    super(`port ${port} of ${name} is held by another process`);
+  }
+}
+
 /**
  * The whole system for one suite: four scratch databases (migrated and seeded like the real ones),
  * topics of its own, and the four services as real processes that tests can kill and restart.
@@ -133,17 +140,37 @@ export class SagaSystem {
 
   /** Starts (or restarts) one service and waits until its /health answers. */
   async startService(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
-    const process = await this.launch(service, service, this.ports.get(service)!, extraEnv);
+    const { process, port } = await this.launchOnFreePort(service, service, this.ports.get(service)!, extraEnv);
+    this.ports.set(service, port);
     this.processes.set(service, process);
     return process;
   }
 
   /** Starts a second instance of a service on its own port: same database, topics and groups. */
   async startReplica(service: Service): Promise<TestProcess> {
-    const port = await freePort();
-    const process = await this.launch(service, `${service}-2`, port, {});
+    const { process, port } = await this.launchOnFreePort(service, `${service}-2`, await freePort(), {});
     this.replicas.set(service, { process, port });
     return process;
+  }
+
+  /**
+   * Ports are only checked free before the service listens; another process can take one in
+   * between. Then the service starts again on another port (callers read `ports` and `api`).
+   */
+  private async launchOnFreePort(
+    service: Service,
+    name: string,
+    port: number,
+    extraEnv: Record<string, string>,
+  ): Promise<{ process: TestProcess; port: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { process: await this.launch(service, name, port, extraEnv), port };
+      } catch (error) {
+        if (!(error instanceof PortTaken) || attempt === 3) throw error;
+        port = await freePort();
+      }
+    }
   }
 
   /** Stops the second instance of a service: gracefully (it leaves its group) or by kill -9. */
@@ -184,12 +211,16 @@ export class SagaSystem {
       async () => {
         // A process that died during start (e.g. EADDRINUSE) fails at once, and only our own
         // process's answer counts: another one may hold the port it was given.
-        if (!process.running) throw new Error(`${name} exited during start:\n${process.logs.slice(-4000)}`);
+        if (!process.running) {
+          if (/EADDRINUSE/.test(process.logs)) throw new PortTaken(name, port);
+          throw new Error(`${name} exited during start:\n${process.logs.slice(-4000)}`);
+        }
         const response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
         if (!response?.ok) return false;
         const { pid } = (await response.json()) as { pid?: number };
-        if (pid !== process.pid) throw new Error(`port ${port} of ${name} is answered by another process (pid ${pid})`);
-        return true;
+        if (pid === process.pid) return true;
+        await process.kill();
+        throw new PortTaken(name, port);
       },
       {
         // Four services starting at once on two busy cores have been seen to need more than 60 s
