@@ -70,6 +70,34 @@ class PortTaken extends Error {
   }
 }
 
+/** POST /orders on the order API at `api`, with an idempotency key of its own unless given. */
+export async function placeOrderAt(
+  api: string,
+  body: unknown,
+  key: string = crypto.randomUUID(),
+): Promise<Response> {
+  return fetch(`${api}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Places an order and returns its id (throws on anything but 202). */
+export async function placeAt(api: string, body: PlaceOrderBody, key?: string): Promise<string> {
+  const response = await placeOrderAt(api, body, key);
+  if (response.status !== 202)
+    throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { orderId: string }).orderId;
+}
+
+/** GET /orders/:id on the order API at `api`. */
+export async function orderAt(api: string, orderId: string): Promise<OrderView> {
+  const response = await fetch(`${api}/orders/${orderId}`);
+  if (!response.ok) throw new Error(`GET /orders/${orderId} answered ${response.status}`);
+  return (await response.json()) as OrderView;
+}
+
 /**
  * The whole system for one suite: four scratch databases (migrated and seeded like the real ones),
  * topics of its own, and the four services as real processes that tests can kill and restart.
@@ -85,9 +113,12 @@ export class SagaSystem {
   /** Stops Debezium's capture of each database (Debezium mode only). */
   private readonly captures: (() => Promise<void>)[] = [];
 
+  readonly kafkaBrokers = testInfra().kafkaBrokers;
+
   private constructor(
     readonly name: string,
     private readonly env: Record<string, string>,
+    private readonly serviceEnv: Partial<Record<Service, Record<string, string>>> = {},
   ) {
     this.prefix = uniqueTopicPrefix(name);
   }
@@ -100,10 +131,18 @@ export class SagaSystem {
   static async start(
     name: string,
     env: Record<string, string> = {},
-    options: { replicas?: 1 | 2 } = {},
+    options: {
+      replicas?: 1 | 2;
+      /** Settings for one service only (e.g. a drill's hook on payment), on top of `env`. */
+      serviceEnv?: Partial<Record<Service, Record<string, string>>>;
+    } = {},
   ): Promise<SagaSystem> {
     const debezium = relayMode() === 'debezium';
-    const system = new SagaSystem(name, debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env);
+    const system = new SagaSystem(
+      name,
+      debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env,
+      options.serviceEnv,
+    );
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
     const settle = async (work: Promise<unknown>[]) => {
       const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
@@ -200,6 +239,7 @@ export class SagaSystem {
         LOG_LEVEL: 'info',
         OUTBOX_RELAY_POLL_INTERVAL_MS: '500',
         ...this.env,
+        ...this.serviceEnv[service],
         ...extraEnv,
       },
       {
@@ -233,8 +273,36 @@ export class SagaSystem {
     return process;
   }
 
+  /** kill -9: the service stays down until {@link restart}. */
   async kill(service: Service): Promise<void> {
     await this.processes.get(service)?.kill('SIGKILL');
+  }
+
+  /** Starts a service that was killed or stopped again, and waits until its /health answers. */
+  async restart(service: Service): Promise<void> {
+    await this.startService(service);
+  }
+
+  /** Stops a service gracefully (SIGTERM: it leaves its consumer groups); it stays down. */
+  async stopService(service: Service): Promise<void> {
+    await this.processes.get(service)?.stop();
+  }
+
+  /** SIGSTOP: the process is frozen, its sockets stay open. */
+  async pause(service: Service): Promise<void> {
+    process.kill(this.pidOf(service), 'SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  async resume(service: Service): Promise<void> {
+    process.kill(this.pidOf(service), 'SIGCONT');
+  }
+
+  /** The pid of a running service's process. */
+  pidOf(service: Service): number {
+    const pid = this.processes.get(service)?.pid;
+    if (pid === undefined) throw new Error(`${service} is not running`);
+    return pid;
   }
 
   /**
@@ -248,51 +316,11 @@ export class SagaSystem {
     timeoutMs = 30_000,
     skipInvalid = false,
   ): Promise<PublishedEvent[]> {
-    const topic = topicsFor(this.prefix)[service].events;
-    const kafka = createKafka({ clientId: `${this.name}-reader`, brokers: testInfra().kafkaBrokers });
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = new Map(
-      (await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())).map((p) => [
-        p.partition,
-        Number(p.high),
-      ]),
-    );
-    const read = new Map<number, number>();
-    const events: PublishedEvent[] = [];
-    let invalid: string | undefined;
-    const consumer = kafka.consumer({ groupId: `${this.name}-reader-${crypto.randomUUID()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const decoded = fromKafkaMessage(message);
-          if (decoded.ok) {
-            const { messageId, type, payload, causationId } = decoded.envelope;
-            events.push({ messageId, type, payload: payload as Record<string, unknown>, causationId });
-          } else if (!skipInvalid) invalid ??= `${topic} holds an invalid message: ${decoded.error.message}`;
-          read.set(batch.partition, Number(message.offset) + 1);
-        }
-      },
+    return readEvents(this.kafkaBrokers, topicsFor(this.prefix)[service].events, {
+      clientId: `${this.name}-reader`,
+      timeoutMs,
+      skipInvalid,
     });
-    try {
-      await waitFor(
-        () => {
-          if (invalid) throw new Error(invalid);
-          return [...ends].every(([partition, end]) => (read.get(partition) ?? 0) >= end);
-        },
-        {
-          timeoutMs,
-          intervalMs: 100,
-          message: () => `${topic}: read ${JSON.stringify([...read])} of ${JSON.stringify([...ends])}`,
-        },
-      );
-      return events;
-    } finally {
-      await consumer.disconnect();
-    }
   }
 
   /** A read-only connection to a service's database, to check invariants (never to fake a step). */
@@ -315,26 +343,17 @@ export class SagaSystem {
     return (await this.db(service).query<T>(sql, params)).rows;
   }
 
-  async placeOrder(body: unknown, key: string = crypto.randomUUID()): Promise<Response> {
-    return fetch(`${this.api}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(body),
-    });
+  async placeOrder(body: unknown, key?: string): Promise<Response> {
+    return placeOrderAt(this.api, body, key);
   }
 
   /** Places an order and returns its id (fails the test on anything but 202). */
   async place(body: PlaceOrderBody, key?: string): Promise<string> {
-    const response = await this.placeOrder(body, key);
-    if (response.status !== 202)
-      throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { orderId: string }).orderId;
+    return placeAt(this.api, body, key);
   }
 
   async order(orderId: string): Promise<OrderView> {
-    const response = await fetch(`${this.api}/orders/${orderId}`);
-    if (!response.ok) throw new Error(`GET /orders/${orderId} answered ${response.status}`);
-    return (await response.json()) as OrderView;
+    return orderAt(this.api, orderId);
   }
 
   async waitForTerminal(orderId: string, timeoutMs = 60_000): Promise<OrderView> {
@@ -369,5 +388,78 @@ export class SagaSystem {
     await Promise.all([...this.pools.values()].map((p) => p.end()));
     await Promise.all(this.captures.map((release) => release()));
     await Promise.all([...this.databases.values()].map((db) => db.drop()));
+  }
+}
+
+/**
+ * Every event on `topic`, in partition order, from its start (or from `from`: partition → offset)
+ * up to the end the topic has now. An undecodable message fails the read unless `skipInvalid`.
+ */
+export async function readEvents(
+  brokers: string[],
+  topic: string,
+  options: {
+    clientId: string;
+    timeoutMs?: number;
+    skipInvalid?: boolean;
+    from?: ReadonlyMap<number, number>;
+  },
+): Promise<PublishedEvent[]> {
+  const kafka = createKafka({ clientId: options.clientId, brokers });
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `${options.clientId}-${crypto.randomUUID()}`;
+  let ends: Map<number, number>;
+  try {
+    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+    // A group of its own that starts where the caller says (an attached system's history is not
+    // the drill's): its committed offsets are where a new member begins.
+    if (options.from)
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: [...ends.keys()].map((partition) => ({
+          partition,
+          offset: String(options.from!.get(partition) ?? 0),
+        })),
+      });
+  } finally {
+    await admin.disconnect();
+  }
+  const read = new Map<number, number>(options.from ?? []);
+  const events: PublishedEvent[] = [];
+  let invalid: string | undefined;
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const decoded = fromKafkaMessage(message);
+        if (decoded.ok) {
+          const { messageId, type, payload, causationId } = decoded.envelope;
+          events.push({ messageId, type, payload: payload as Record<string, unknown>, causationId });
+        } else if (!options.skipInvalid)
+          invalid ??= `${topic} holds an invalid message: ${decoded.error.message}`;
+        read.set(batch.partition, Number(message.offset) + 1);
+      }
+    },
+  });
+  try {
+    await waitFor(
+      () => {
+        if (invalid) throw new Error(invalid);
+        return [...ends].every(([partition, end]) => (read.get(partition) ?? 0) >= end);
+      },
+      {
+        timeoutMs: options.timeoutMs ?? 30_000,
+        intervalMs: 100,
+        message: () => `${topic}: read ${JSON.stringify([...read])} of ${JSON.stringify([...ends])}`,
+      },
+    );
+    return events;
+  } finally {
+    await consumer.disconnect();
   }
 }
