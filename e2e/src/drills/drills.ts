@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
 import {
   currentVersion,
@@ -964,22 +964,29 @@ function consumerCrash(): AttachableDrill {
         [run.topic, run.messageIds],
       );
       const groupId = `${system.prefix}${inbox[0]?.consumer ?? 'payment'}`;
-      const atKill = await committedOffset(system, groupId, run.topic, run.partition);
+      const last = Number(run.offsets.at(-1));
+      let atKill = -1;
+      let after = -1;
+      const admin = kafkaFor(system).admin();
+      await admin.connect();
+      try {
+        const committed = () => committedOffset(admin, groupId, run.topic, run.partition);
+        atKill = await committed();
+        ctx.log(
+          `consumer-crash: kill -9 payment (pid ${pid}) holding ${run.messageIds.length} applied command(s) (${run.topic}[${run.partition}] offsets ${run.offsets[0]}..${last}), committed offset ${atKill}`,
+        );
+        await system.restart('payment');
+        // The restarted member reads from the committed offset, before the run: committing past
+        // the run's last offset means it received every held command again.
+        await waitFor(async () => (after = await committed()) > last, {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+        }).catch(() => undefined);
+      } finally {
+        await admin.disconnect();
+      }
       const uncommitted = run.offsets.filter((offset) => Number(offset) >= atKill).length;
-      ctx.log(
-        `consumer-crash: kill -9 payment (pid ${pid}) holding ${run.messageIds.length} applied command(s) (${run.topic}[${run.partition}] offsets ${run.offsets[0]}..${run.offsets.at(-1)}), committed offset ${atKill}`,
-      );
-      await system.restart('payment');
-      // The restarted member reads from the committed offset, before the run: committing past
-      // the run's last offset means it received every held command again.
-      let after = atKill;
-      await waitFor(
-        async () =>
-          (after = await committedOffset(system, groupId, run.topic, run.partition)) >
-          Number(run.offsets.at(-1)),
-        { timeoutMs: 60_000, intervalMs: 200 },
-      ).catch(() => undefined);
-      const redelivered = after > Number(run.offsets.at(-1)) ? uncommitted : 0;
+      const redelivered = after > last ? uncommitted : 0;
       return {
         fault: `kill -9 payment while its consumer held ${run.messageIds.length} applied command(s) whose offsets were not committed (drill hook)`,
         proven:
@@ -1020,19 +1027,13 @@ async function randomConsumerKills(ctx: DrillContext): Promise<Evidence> {
 
 /** A consumer group's committed offset of one partition (-1: nothing committed yet). */
 async function committedOffset(
-  system: DrillSystem,
+  admin: Admin,
   groupId: string,
   topic: string,
   partition: number,
 ): Promise<number> {
-  const admin = kafkaFor(system).admin();
-  await admin.connect();
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
-  } finally {
-    await admin.disconnect();
-  }
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
 }
 
 /**
