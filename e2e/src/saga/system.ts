@@ -62,7 +62,6 @@ export interface OrderView {
 
 export const terminal = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
 
-
 /** Another process holds the port a service was given. */
 class PortTaken extends Error {
   constructor(name: string, port: number) {
@@ -179,7 +178,12 @@ export class SagaSystem {
 
   /** Starts (or restarts) one service and waits until its /health answers. */
   async startService(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
-    const { process, port } = await this.launchOnFreePort(service, service, this.ports.get(service)!, extraEnv);
+    const { process, port } = await this.launchOnFreePort(
+      service,
+      service,
+      this.ports.get(service)!,
+      extraEnv,
+    );
     this.ports.set(service, port);
     this.processes.set(service, process);
     return process;

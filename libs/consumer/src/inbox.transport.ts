@@ -681,7 +681,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
    * Retries `work` while it fails with a transient (infrastructure) error, with capped exponential
    * backoff and heartbeats, for as long as this partition is still ours.
    */
-  private async untilDone<T>(scope: PartitionScope, work: () => Promise<T>, transient = isTransient): Promise<T> {
+  private async untilDone<T>(
+    scope: PartitionScope,
+    work: () => Promise<T>,
+    transient = isTransient,
+  ): Promise<T> {
     // A wait between two tries may be as long as the session timeout (maxBackoffMs): heartbeats go
     // on during it, or an outage longer than the session timeout would cost this member its place
     // in the group (and with replicas, move partitions mid-outage). A rebalance they report ends
