@@ -220,6 +220,7 @@ connector_config() { # <database>
 }
 
 # The role and the publication Debezium needs in one database (psql as PG_LOGICAL_ADMIN_USER).
+# The database name is quoted: the order service's database is called "order", a reserved word.
 # The publication carries inserts only: rows deleted right after insert (OUTBOX_RELAY=debezium)
 # and purges never reach Kafka Connect.
 grant() { # <database>
@@ -228,13 +229,16 @@ grant() { # <database>
   plain_identifier "$db"
   [ "$(admin_sql "$db" 'show wal_level')" = logical ] \
     || die "database $db at $PG_HOST:$PG_PORT has wal_level != logical (scripts/pg-logical.sh start, or set it on your server and restart it)"
+  # Roles are cluster-wide: databases registered at the same time race to create it, and the
+  # loser's CREATE fails on the unique index even after the NOT EXISTS check.
   admin_sql "$db" "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$CDC_USER') THEN
         CREATE ROLE $CDC_USER LOGIN REPLICATION;
       END IF;
+    EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL;
     END \$\$;
     $( [ -n "$CDC_PASSWORD" ] && echo "ALTER ROLE $CDC_USER PASSWORD '$CDC_PASSWORD';" )
-    GRANT CONNECT ON DATABASE $db TO $CDC_USER;
+    GRANT CONNECT ON DATABASE \"$db\" TO $CDC_USER;
     GRANT USAGE ON SCHEMA public TO $CDC_USER;
     GRANT SELECT ON public.outbox TO $CDC_USER;
     DO \$\$ BEGIN
