@@ -103,10 +103,15 @@ export class SagaSystem {
   static async start(
     name: string,
     env: Record<string, string> = {},
-    options: { replicas?: 1 | 2 } = {},
+    options: {
+      replicas?: 1 | 2;
+      /** Settings of one instance only (instance 2 is the replica), e.g. a trace endpoint each. */
+      instanceEnv?: (service: Service, instance: 1 | 2) => Record<string, string>;
+    } = {},
   ): Promise<SagaSystem> {
     const debezium = relayMode() === 'debezium';
     const system = new SagaSystem(name, debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env);
+    const instanceEnv = options.instanceEnv ?? (() => ({}));
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
     const settle = async (work: Promise<unknown>[]) => {
       const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
@@ -126,8 +131,9 @@ export class SagaSystem {
           system.ports.set(service, await freePort());
         }),
       );
-      await settle(services.map((service) => system.startService(service)));
-      if (options.replicas === 2) await settle(services.map((service) => system.startReplica(service)));
+      await settle(services.map((service) => system.startService(service, instanceEnv(service, 1))));
+      if (options.replicas === 2)
+        await settle(services.map((service) => system.startReplica(service, instanceEnv(service, 2))));
     } catch (error) {
       // The suite never gets the system to stop: without this, a failed start leaves processes,
       // databases and their (cluster-wide) roles behind.
@@ -149,9 +155,9 @@ export class SagaSystem {
   }
 
   /** Starts a second instance of a service on its own port: same database, topics and groups. */
-  async startReplica(service: Service): Promise<TestProcess> {
+  async startReplica(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
     const port = await freePort();
-    const process = await this.launch(service, `${service}-2`, port, {});
+    const process = await this.launch(service, `${service}-2`, port, extraEnv);
     this.replicas.set(service, { process, port });
     return process;
   }
