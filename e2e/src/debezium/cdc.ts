@@ -105,7 +105,7 @@ export function cdcAdminUrl(): string {
 /**
  * Pauses or resumes one database's connector (Connect's REST API) and returns once the connector
  * and its task report the new state: Connect answers the request at once and the task stops
- * polling a moment later (a row written in between was still sent, seen in slot-lag's spec).
+ * polling a moment later (seen: one of slot-lag's orders moved after the pause was only requested).
  */
 export async function setConnectorState(database: string, state: 'pause' | 'resume'): Promise<void> {
   const url = `http://127.0.0.1:${cdcTestInfra.connectPort}/connectors/outbox-${database}`;
