@@ -10,7 +10,9 @@
 #   scripts/connect.sh register <database>
 #                                create or update the outbox connector of one service database (on
 #                                the logical-decoding cluster, scripts/pg-logical.sh) from
-#                                debezium/connectors/outbox.json; returns once it streams
+#                                debezium/connectors/outbox.json; returns once it streams. A
+#                                connector Connect knows whose slot is gone has its stored
+#                                position reset first; a failed task is restarted
 #   scripts/connect.sh grant|put <database>    the two halves of register (docker-compose runs them
 #                                apart: psql and curl live in different images)
 #   scripts/connect.sh unregister <database>   delete that connector and its replication slot
