@@ -10,7 +10,9 @@
 #   scripts/connect.sh register <database>
 #                                create or update the outbox connector of one service database (on
 #                                the logical-decoding cluster, scripts/pg-logical.sh) from
-#                                debezium/connectors/outbox.json; returns once it streams
+#                                debezium/connectors/outbox.json; returns once it streams. A
+#                                connector Connect knows whose slot is gone has its stored
+#                                position reset first; a failed task is restarted
 #   scripts/connect.sh grant|put <database>    the two halves of register (docker-compose runs them
 #                                apart: psql and curl live in different images)
 #   scripts/connect.sh unregister <database>   delete that connector and its replication slot
@@ -220,6 +222,7 @@ connector_config() { # <database>
 }
 
 # The role and the publication Debezium needs in one database (psql as PG_LOGICAL_ADMIN_USER).
+# The database name is quoted: the order service's database is called "order", a reserved word.
 # The publication carries inserts only: rows deleted right after insert (OUTBOX_RELAY=debezium)
 # and purges never reach Kafka Connect.
 grant() { # <database>
@@ -228,13 +231,16 @@ grant() { # <database>
   plain_identifier "$db"
   [ "$(admin_sql "$db" 'show wal_level')" = logical ] \
     || die "database $db at $PG_HOST:$PG_PORT has wal_level != logical (scripts/pg-logical.sh start, or set it on your server and restart it)"
+  # Roles are cluster-wide: databases registered at the same time race to create it, and the
+  # loser's CREATE fails on the unique index even after the NOT EXISTS check.
   admin_sql "$db" "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$CDC_USER') THEN
         CREATE ROLE $CDC_USER LOGIN REPLICATION;
       END IF;
+    EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL;
     END \$\$;
     $( [ -n "$CDC_PASSWORD" ] && echo "ALTER ROLE $CDC_USER PASSWORD '$CDC_PASSWORD';" )
-    GRANT CONNECT ON DATABASE $db TO $CDC_USER;
+    GRANT CONNECT ON DATABASE \"$db\" TO $CDC_USER;
     GRANT USAGE ON SCHEMA public TO $CDC_USER;
     GRANT SELECT ON public.outbox TO $CDC_USER;
     DO \$\$ BEGIN
@@ -255,11 +261,39 @@ put() { # <database>
     || die "Kafka Connect at $CONNECT_HOST:$CONNECT_PORT refused the connector outbox-$1 (see its log)"
 }
 
+connector_url() { echo "http://$CONNECT_HOST:$CONNECT_PORT/connectors/outbox-$1"; }
+
+# Forgets the position Connect stored for a connector (its offsets topic), through Connect's REST
+# API (Kafka 3.6+): the connector must be stopped first; `register` resumes it.
+reset_offsets() { # <database>
+  local db="$1" waited=0
+  curl -fsS -X PUT "$(connector_url "$db")/stop" >/dev/null || die "could not stop connector outbox-$db"
+  until curl -fsS "$(connector_url "$db")/status" 2>/dev/null | grep -q '"connector":{"state":"STOPPED"'; do
+    [ "$waited" -lt 300 ] || die "connector outbox-$db did not stop within 30 s (see $LOG_FILE)"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  curl -fsS -X DELETE "$(connector_url "$db")/offsets" >/dev/null || die "could not reset the offsets of connector outbox-$db"
+}
+
 register() { # <database>
   [ $# -eq 1 ] || die "usage: $0 register <database>"
   local db="$1" waited=0
   grant "$db"
+  # A connector Connect already knows, whose slot is gone: its stored position belongs to a slot
+  # (or a whole cluster: scripts/pg-logical.sh drop) that no longer exists. Seen here after drop
+  # and start: tasks failed at start ("... no longer available on the server") and stayed failed;
+  # a stale position that happened to be valid on the new cluster would skip what lies before it.
+  if curl -fsS "$(connector_url "$db")" >/dev/null 2>&1 \
+    && [ "$(admin_sql "$db" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'outbox_$db'")" = 0 ]; then
+    info "connector outbox-$db has no replication slot: resetting its stored position"
+    reset_offsets "$db"
+  fi
   put "$db"
+  curl -fsS -X PUT "$(connector_url "$db")/resume" >/dev/null 2>&1 || true
+  # Connect resumes known connectors as it starts, before this ran: a task that failed then (e.g.
+  # the CDC role of a new cluster did not exist yet) stays failed until restarted.
+  curl -fsS -X POST "$(connector_url "$db")/restart?includeTasks=true&onlyFailed=true" >/dev/null 2>&1 || true
   # The connector streams from the moment its slot exists (snapshot.mode=no_data): wait for it,
   # so rows written after this returns are never missed.
   until [ "$(admin_sql "$db" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'outbox_$db' AND active")" = 1 ]; do

@@ -102,11 +102,30 @@ export function cdcAdminUrl(): string {
   return `postgresql://postgres@127.0.0.1:${cdcTestInfra.pgPort}/postgres`;
 }
 
-/** Pauses or resumes one database's connector (Connect's REST API); a paused task holds no slot. */
+/**
+ * Pauses or resumes one database's connector (Connect's REST API) and returns once the connector
+ * and its task report the new state: Connect answers the request at once and the task stops
+ * polling a moment later (seen: one of slot-lag's orders moved after the pause was only requested).
+ */
 export async function setConnectorState(database: string, state: 'pause' | 'resume'): Promise<void> {
-  const response = await fetch(
-    `http://127.0.0.1:${cdcTestInfra.connectPort}/connectors/outbox-${database}/${state}`,
-    { method: 'PUT' },
-  );
+  const url = `http://127.0.0.1:${cdcTestInfra.connectPort}/connectors/outbox-${database}`;
+  const response = await fetch(`${url}/${state}`, { method: 'PUT' });
   if (!response.ok) throw new Error(`${state} outbox-${database}: HTTP ${response.status}`);
+  const wanted = state === 'pause' ? 'PAUSED' : 'RUNNING';
+  let seen = '';
+  await waitFor(
+    async () => {
+      const status = (await (await fetch(`${url}/status`)).json()) as {
+        connector: { state: string };
+        tasks: { state: string }[];
+      };
+      seen = JSON.stringify(status);
+      return (
+        status.connector.state === wanted &&
+        status.tasks.length > 0 &&
+        status.tasks.every((t) => t.state === wanted)
+      );
+    },
+    { timeoutMs: 30_000, intervalMs: 100, message: () => `outbox-${database} not ${wanted}: ${seen}` },
+  );
 }

@@ -9,6 +9,20 @@ import {
 } from '../messaging/scenario.js';
 import { captureOutbox, killConnect, startConnect } from './cdc.js';
 
+/** Records on the scenario's topic now (end offsets summed over its partitions). */
+async function recordsOnTopic(s: Scenario): Promise<number> {
+  const admin = s.kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(s.topic)).reduce(
+      (sum, p) => sum + Number(p.high) - Number(p.low),
+      0,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 describe('Kafka Connect killed mid-stream', () => {
   let s: Scenario;
   let release: () => Promise<void>;
@@ -29,6 +43,9 @@ describe('Kafka Connect killed mid-stream', () => {
     await readTopic(s.kafka, s.topic, (m) => m.length >= 200, 60_000);
     await killConnect();
     await writing;
+    // The fault really cut the stream: with every row committed, the topic holds fewer records
+    // than rows until Connect is back.
+    expect(await recordsOnTopic(s), 'records on the topic while Connect is down').toBeLessThan(count);
     await startConnect();
 
     const messages = await readTopic(

@@ -134,6 +134,8 @@ export class SagaSystem {
       replicas?: 1 | 2;
       /** Settings for one service only (e.g. a drill's hook on payment), on top of `env`. */
       serviceEnv?: Partial<Record<Service, Record<string, string>>>;
+      /** Settings of one instance only (instance 2 is the replica), e.g. a trace endpoint each. */
+      instanceEnv?: (service: Service, instance: 1 | 2) => Record<string, string>;
     } = {},
   ): Promise<SagaSystem> {
     const debezium = relayMode() === 'debezium';
@@ -142,6 +144,7 @@ export class SagaSystem {
       debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env,
       options.serviceEnv,
     );
+    const instanceEnv = options.instanceEnv ?? (() => ({}));
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
     const settle = async (work: Promise<unknown>[]) => {
       const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
@@ -161,8 +164,9 @@ export class SagaSystem {
           system.ports.set(service, await freePort());
         }),
       );
-      await settle(services.map((service) => system.startService(service)));
-      if (options.replicas === 2) await settle(services.map((service) => system.startReplica(service)));
+      await settle(services.map((service) => system.startService(service, instanceEnv(service, 1))));
+      if (options.replicas === 2)
+        await settle(services.map((service) => system.startReplica(service, instanceEnv(service, 2))));
     } catch (error) {
       // The suite never gets the system to stop: without this, a failed start leaves processes,
       // databases and their (cluster-wide) roles behind.
@@ -190,8 +194,13 @@ export class SagaSystem {
   }
 
   /** Starts a second instance of a service on its own port: same database, topics and groups. */
-  async startReplica(service: Service): Promise<TestProcess> {
-    const { process, port } = await this.launchOnFreePort(service, `${service}-2`, await freePort(), {});
+  async startReplica(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
+    const { process, port } = await this.launchOnFreePort(
+      service,
+      `${service}-2`,
+      await freePort(),
+      extraEnv,
+    );
     this.replicas.set(service, { process, port });
     return process;
   }
