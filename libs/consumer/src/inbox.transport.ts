@@ -81,6 +81,8 @@ export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
    * it covers every topic. Default: `ensureTopics`' default.
    */
   topicRetentionHours?: number;
+  /** Replicas of the topics this transport creates (`KAFKA_TOPIC_REPLICATION_FACTOR`). Default: the broker's. */
+  topicReplicationFactor?: number;
   /**
    * How long the broker waits for a silent member before giving its partitions to another one.
    * Shorter than kafkajs' 30 s so a crashed consumer's partitions resume sooner. Default 10 s.
@@ -219,6 +221,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     await ensureTopics(kafka, [...topics, ...topics.map(deadLetterTopic)], {
       numPartitions: this.options.topicPartitions,
       retentionHours: this.options.topicRetentionHours,
+      replicationFactor: this.options.topicReplicationFactor,
     });
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

@@ -77,6 +77,12 @@ export interface TopicSettings {
    * whatever the broker's `log.retention.hours` happens to be.
    */
   retentionHours?: number;
+  /**
+   * Replicas of a new topic. Default: the broker's `default.replication.factor` (kafkajs sends -1),
+   * so a topic follows the cluster it is created on: 1 on the single local broker, 3 on a cluster
+   * of 3 (scripts/kafka.sh sets both).
+   */
+  replicationFactor?: number;
 }
 
 const ensured = new Set<string>();
@@ -93,8 +99,11 @@ export async function ensureTopics(
   topics: string[],
   settings: number | TopicSettings = {},
 ): Promise<void> {
-  const { numPartitions = 3, retentionHours = DEFAULT_TOPIC_RETENTION_HOURS } =
-    typeof settings === 'number' ? { numPartitions: settings } : settings;
+  const {
+    numPartitions = 3,
+    retentionHours = DEFAULT_TOPIC_RETENTION_HOURS,
+    replicationFactor = -1,
+  } = typeof settings === 'number' ? { numPartitions: settings } : settings;
   const missing = topics.filter((t) => !ensured.has(t));
   if (missing.length === 0) return;
   const retentionMs = retentionHours * 3_600_000;
@@ -112,7 +121,7 @@ export async function ensureTopics(
         if (toCreate.length > 0) {
           await admin
             .createTopics({
-              topics: toCreate.map((topic) => ({ topic, numPartitions, configEntries })),
+              topics: toCreate.map((topic) => ({ topic, numPartitions, replicationFactor, configEntries })),
               waitForLeaders: false,
             })
             .catch((error: unknown) => {

@@ -36,6 +36,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       purgeIntervalMs: config.purgeIntervalMs,
       purgeBatchSize: config.purgeBatchSize,
       topicRetentionHours: config.kafkaTopicRetentionHours,
+      topicReplicationFactor: config.kafkaTopicReplicationFactor,
       logger: { info: log('log'), warn: log('warn'), error: log('error') },
     });
   }
