@@ -11,7 +11,7 @@ import {
   messageSpec,
   type Envelope,
 } from '@order-saga/contracts';
-import { ensureTopics, type SqlTx } from '@order-saga/outbox';
+import { ensureTopics, subscribeRetrying, type SqlTx } from '@order-saga/outbox';
 import { meter, runWithMessageContext, withConsumerSpan } from '@order-saga/telemetry';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import pRetry from 'p-retry';
@@ -252,7 +252,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     );
     await this.consumer.connect();
     // A new group starts at the oldest message: nothing published before it existed is skipped.
-    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await subscribeRetrying(this.consumer, { topics, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -9,6 +9,7 @@ export {
   createKafka,
   ensureTopics,
   isPermanentKafkaError,
+  subscribeRetrying,
   type CompressionName,
   type TopicSettings,
 } from './kafka.js';

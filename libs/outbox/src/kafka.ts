@@ -4,6 +4,8 @@ import {
   Kafka,
   logLevel,
   type ConfigResourceTypes,
+  type Consumer,
+  type ConsumerSubscribeTopics,
   type KafkaConfig,
   type logCreator,
 } from 'kafkajs';
@@ -142,6 +144,24 @@ export async function ensureTopics(
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * `consumer.subscribe`, retried while the broker's answer is a retriable error. Brokers learn of a
+ * new topic one after the other: on a cluster, the broker a subscribe asks may not know yet a topic
+ * that another one just reported with leaders (UNKNOWN_TOPIC_OR_PARTITION), and kafkajs retries a
+ * producer's send but not a subscribe. Seen on a 3-broker cluster: a service died at start.
+ */
+export async function subscribeRetrying(
+  consumer: Consumer,
+  subscription: ConsumerSubscribeTopics,
+): Promise<void> {
+  await pRetry(() => consumer.subscribe(subscription), {
+    retries: 10,
+    minTimeout: 100,
+    maxTimeout: 2000,
+    shouldRetry: ({ error }) => (error as { retriable?: boolean }).retriable === true,
+  });
 }
 
 /** The broker's default `message.max.bytes` (1 MiB + 12 bytes of batch overhead). */
