@@ -1,3 +1,4 @@
+import type { LocalKafkaCluster } from '@order-saga/testing';
 import type { OrderView, SagaSystem, Service } from '../saga/system.js';
 import type { Load } from './load.js';
 import type { Verdict } from './invariants.js';
@@ -50,6 +51,8 @@ export interface DrillContext {
   restart: (service: Service) => Promise<void>;
   /** `--quick`: the CI-sized run (a drill with a long fault, e.g. long-outage, shortens it). */
   quick: boolean;
+  /** The drill's own Kafka cluster, when it asked for one (`brokers`). */
+  cluster?: LocalKafkaCluster;
 }
 
 /** One failure drill: a fault injected under load, then the same invariants as every drill. */
@@ -59,6 +62,11 @@ export interface Drill {
   summary: string;
   /** Service settings for this drill (short deadlines keep it quick). */
   env?: Record<string, string>;
+  /**
+   * A Kafka cluster of this many nodes of the drill's own (scripts/kafka.sh on ports of its own,
+   * removed after the drill) instead of the shared broker: for faults that take a broker down.
+   */
+  brokers?: 3;
   /**
    * Every accepted order must end within this after the load and the fault are over; a function
    * when the bound follows from a fault whose length depends on `--quick`.

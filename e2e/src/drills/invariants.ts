@@ -1,5 +1,4 @@
 import { createKafka } from '@order-saga/outbox';
-import { testInfra } from '@order-saga/testing';
 import {
   creditViolations,
   effectViolations,
@@ -41,7 +40,7 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, time
  * named after the consumers found in the services' inboxes.
  */
 export async function consumerLag(system: SagaSystem): Promise<Map<string, number>> {
-  const kafka = createKafka({ clientId: `${system.name}-lag`, brokers: testInfra().kafkaBrokers });
+  const kafka = createKafka({ clientId: `${system.name}-lag`, brokers: system.kafkaBrokers });
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalKafkaCluster } from '@order-saga/testing';
 import { SagaSystem, terminal, type OrderView } from '../saga/system.js';
 import { countByStatus, drillEnv, type Drill, type DrillReport } from './drill.js';
 import { checkInvariants, stockTotals } from './invariants.js';
@@ -24,11 +26,19 @@ export interface RunOptions {
  */
 export async function runDrill(drill: Drill, options: RunOptions): Promise<DrillReport> {
   const started = Date.now();
-  options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
-  const system = await SagaSystem.start(`drill_${drill.name.replace(/-/g, '_')}`, {
-    ...drillEnv,
-    ...drill.env,
-  });
+  const cluster = drill.brokers ? await startCluster(drill, options) : undefined;
+  let system: SagaSystem;
+  try {
+    options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
+    system = await SagaSystem.start(
+      `drill_${drill.name.replace(/-/g, '_')}`,
+      { ...drillEnv, ...drill.env },
+      { kafkaBrokers: cluster?.brokers },
+    );
+  } catch (error) {
+    await cluster?.remove();
+    throw error;
+  }
   try {
     await drill.prepare?.(system);
     const initialStock = await stockTotals(system);
@@ -43,6 +53,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       load,
       log: options.log,
       quick: !!options.quick,
+      cluster,
       acceptedAtLeast: async (n) => {
         let over = false;
         void load.done.then(() => (over = true));
@@ -116,7 +127,35 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     if (options.logDir) await writeLogs(system, drill.name, options.logDir).catch(() => undefined);
     await system.stop();
     await drill.cleanup?.();
+    await cluster?.remove();
   }
+}
+
+// Ports and folders of drill clusters: away from the shared broker (9092) and the broker-outage
+// test's (19092).
+const DRILL_KAFKA_PORT = 29_092;
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+async function startCluster(drill: Drill, options: RunOptions): Promise<LocalKafkaCluster> {
+  const cluster = new LocalKafkaCluster({
+    nodes: drill.brokers!,
+    port: DRILL_KAFKA_PORT,
+    runDir: `${repoRoot}.run/kafka-drill`,
+    // Three JVMs beside four services and their databases on two cores.
+    heap: '256m',
+  });
+  // A drill killed half-way leaves its cluster behind: stopped and wiped before it starts afresh.
+  await cluster.remove();
+  options.log(
+    `${drill.name}: starting a Kafka cluster of ${drill.brokers} nodes at ${cluster.brokers.join(',')}`,
+  );
+  try {
+    await cluster.start();
+  } catch (error) {
+    await cluster.remove();
+    throw error;
+  }
+  return cluster;
 }
 
 /** Each service's output (a replica's too), to read what a drill did when its report is not enough. */

@@ -84,6 +84,8 @@ export class SagaSystem {
   /** Second instances of each service (`replicas: 2`), on the same database and topics. */
   readonly replicas = new Map<Service, { process: TestProcess; port: number }>();
   readonly prefix: string;
+  /** The brokers the services and the checks use: the shared test broker, or a drill's own cluster. */
+  readonly kafkaBrokers: string[];
   private readonly pools = new Map<Service, pg.Pool>();
   /** Stops Debezium's capture of each database (Debezium mode only). */
   private readonly captures: (() => Promise<void>)[] = [];
@@ -91,8 +93,10 @@ export class SagaSystem {
   private constructor(
     readonly name: string,
     private readonly env: Record<string, string>,
+    kafkaBrokers: string[] = testInfra().kafkaBrokers,
   ) {
     this.prefix = uniqueTopicPrefix(name);
+    this.kafkaBrokers = kafkaBrokers;
   }
 
   /**
@@ -103,10 +107,14 @@ export class SagaSystem {
   static async start(
     name: string,
     env: Record<string, string> = {},
-    options: { replicas?: 1 | 2 } = {},
+    options: { replicas?: 1 | 2; kafkaBrokers?: string[] } = {},
   ): Promise<SagaSystem> {
     const debezium = relayMode() === 'debezium';
-    const system = new SagaSystem(name, debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env);
+    const system = new SagaSystem(
+      name,
+      debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env,
+      options.kafkaBrokers,
+    );
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
     const settle = async (work: Promise<unknown>[]) => {
       const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
@@ -170,14 +178,13 @@ export class SagaSystem {
     port: number,
     extraEnv: Record<string, string>,
   ): Promise<TestProcess> {
-    const infra = testInfra();
     const process = new TestProcess(
       name,
       `${repoRoot}/apps/${service}/dist/main.js`,
       {
         SERVICE_NAME: service,
         DATABASE_URL: this.databases.get(service)!.url,
-        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+        KAFKA_BROKERS: this.kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: this.prefix,
         HTTP_PORT: String(port),
         LOG_LEVEL: 'info',
@@ -191,7 +198,11 @@ export class SagaSystem {
       },
     ).start();
     await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true,
+      async () => {
+        // A service that died while starting will not answer: say so now, not after the timeout.
+        if (!process.running) throw new Error(`${name} exited while starting:\n${process.logs.slice(-4000)}`);
+        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true;
+      },
       {
         // Four services starting at once on two busy cores have been seen to need more than 60 s
         // (240 s at load 20); E2E_SERVICE_START_TIMEOUT_MS sets another bound.
@@ -219,7 +230,7 @@ export class SagaSystem {
     skipInvalid = false,
   ): Promise<PublishedEvent[]> {
     const topic = topicsFor(this.prefix)[service].events;
-    const kafka = createKafka({ clientId: `${this.name}-reader`, brokers: testInfra().kafkaBrokers });
+    const kafka = createKafka({ clientId: `${this.name}-reader`, brokers: this.kafkaBrokers });
     const admin = kafka.admin();
     await admin.connect();
     const ends = new Map(

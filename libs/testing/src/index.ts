@@ -10,3 +10,4 @@ export { TcpProxy } from './tcp-proxy.js';
 export { TestProcess, waitFor } from './process.js';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 export { parsePrometheusText, type MetricFamily, type Sample } from './prometheus-text.js';
+export { LocalKafkaCluster, type LocalKafkaClusterOptions } from './kafka-cluster.js';
