@@ -4,12 +4,11 @@
 // screenshots in docs/console/ (`pnpm console:screenshots`).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { deadLetterTopic, topicsFor } from '@order-saga/contracts';
 import { createScratchDatabase, type ScratchDatabase } from '@order-saga/database';
 import { createKafka } from '@order-saga/outbox';
-import { TestProcess, testInfra, waitFor } from '@order-saga/testing';
+import { freePort, TestProcess, testInfra, waitFor } from '@order-saga/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anOrder, SagaSystem, terminal } from '../saga/system.js';
@@ -26,15 +25,6 @@ const XSS = '<script>window.__pwned = true</script><img src=x onerror="window.__
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let system: SagaSystem;
 let viewDb: ScratchDatabase;

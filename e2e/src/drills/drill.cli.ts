@@ -1,16 +1,27 @@
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { drills } from './drills.js';
 import type { DrillReport } from './drill.js';
-import { formatReport, runDrill } from './run-drill.js';
+import { DrillRefused, formatReport, runDrill } from './run-drill.js';
 
 /**
- * The CI subset, about 40 s each with --quick (broker-kill about 80 s: it starts a 3-node Kafka
- * cluster of its own). The issue asks for six: relay-crash is left out until its kill can be made
- * to land between the broker's ack and the mark (random kills no longer hit that millisecond-wide
- * window, so it cannot prove its fault). `pnpm drill all` runs every drill.
+ * The CI subset, under a minute and a half each with --quick (broker-kill the longest, about 80 s:
+ * it starts a 3-node Kafka cluster of its own). These are the six the issue asks for. relay-crash is
+ * in since the relay's drill hook (OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND) holds a batch between the
+ * broker's ack and the mark for its kill: random kills missed that millisecond-wide window.
+ * `pnpm drill all` runs every drill.
  */
-const quick = ['consumer-crash', 'poison', 'ambiguous-payment', 'orchestrator-crash', 'broker-kill'];
+const quick = [
+  'consumer-crash',
+  'relay-crash',
+  'poison',
+  'ambiguous-payment',
+  'orchestrator-crash',
+  'broker-kill',
+];
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const supervisorUrl = `http://127.0.0.1:${process.env.SUPERVISOR_PORT ?? 3900}`;
 
 const program = new Command('drill')
   .description('Failure drills: load, one fault, recovery, and the invariants checked after it')
@@ -21,28 +32,49 @@ const program = new Command('drill')
     '--quick',
     `CI-sized: at most 30 orders, long faults shortened; with no drill named, the CI subset (${quick.join(', ')})`,
   )
-  .option('--logs <dir>', "write each service's log there after each drill")
+  .option('--logs <dir>', "write each service's log there after each drill (not with --attach)")
+  .option(
+    '--attach [url]',
+    `run on the system ./scripts/start runs (its supervisor's control surface, default ${supervisorUrl}) instead of starting one of its own: faults through the supervisor, orders through its API, invariants from its databases and topics. Without --attach a drill always starts its own system. Drills that need their own settings, proxies or hooks refuse (\`pnpm drill list\` marks them)`,
+  )
   .option('--json', 'print one JSON object')
   .addHelpText(
     'after',
-    '\nExamples:\n  pnpm drill list\n  pnpm drill database-outage --quick\n  pnpm drill --quick --json',
+    '\nExamples:\n  pnpm drill list\n  pnpm drill database-outage --quick\n  pnpm drill --quick --json\n  ./scripts/start & pnpm drill consumer-crash --attach --quick',
   )
   .action(
     async (
       name: string,
-      opts: { orders: number; rate: number; quick?: boolean; logs?: string; json?: boolean },
+      opts: {
+        orders: number;
+        rate: number;
+        quick?: boolean;
+        logs?: string;
+        json?: boolean;
+        attach?: string | boolean;
+      },
     ) => {
       if (name === 'list' && !opts.quick) {
-        for (const d of drills) console.log(`${d.name.padEnd(22)} ${d.summary}`);
+        for (const d of drills)
+          console.log(`${d.name.padEnd(22)} ${d.summary}${d.ownSystemOnly ? ' [own system only]' : ''}`);
         return;
       }
-      const chosen =
+      const attach = opts.attach
+        ? { supervisorUrl: typeof opts.attach === 'string' ? opts.attach : supervisorUrl, root: repoRoot }
+        : undefined;
+      let chosen =
         name === 'list'
           ? drills.filter((d) => quick.includes(d.name))
           : name === 'all'
             ? drills
             : drills.filter((d) => d.name === name);
       if (chosen.length === 0) throw new Error(`no drill named ${name}: pnpm drill list`);
+      if (attach && chosen.length > 1) {
+        // A set of drills attached runs those that can, and says which it left out and why.
+        for (const d of chosen.filter((d) => d.ownSystemOnly))
+          process.stderr.write(`skipping ${d.name}: it cannot run attached: ${d.ownSystemOnly}\n`);
+        chosen = chosen.filter((d) => !d.ownSystemOnly);
+      }
       const orders = opts.quick ? Math.min(opts.orders, 30) : opts.orders;
       const log = (line: string) => {
         if (!opts.json) process.stderr.write(`${line}\n`);
@@ -62,6 +94,7 @@ const program = new Command('drill')
           rate: opts.rate,
           quick: !!opts.quick,
           logDir: opts.logs,
+          attach,
           log: (line) => (bar ? undefined : log(line)),
           progress: (n) => bar?.update(n),
         }).finally(() => bar?.stop());
@@ -85,5 +118,6 @@ const program = new Command('drill')
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
+  // A refusal is a usage error (2), not a failed drill (1).
+  process.exitCode = error instanceof DrillRefused ? 2 : 1;
 });

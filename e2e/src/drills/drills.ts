@@ -1,6 +1,10 @@
-import { createKafka } from '@order-saga/outbox';
+import { createKafka, type HeldBatch } from '@order-saga/outbox';
 import { TcpProxy, waitFor } from '@order-saga/testing';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import {
@@ -15,7 +19,15 @@ import {
 } from '@order-saga/contracts';
 import { readDeadLetters, replayDeadLetters, type DeadLetterRecord } from '@order-saga/consumer';
 import { terminal, type SagaSystem, type Service } from '../saga/system.js';
-import { drillEnv, recoveryBoundMs, type Drill, type DrillContext, type Evidence } from './drill.js';
+import {
+  drillEnv,
+  recoveryBoundMs,
+  type Drill,
+  type DrillContext,
+  type DrillSystem,
+  type Evidence,
+  type OwnSystemDrill,
+} from './drill.js';
 import { consumerLag } from './invariants.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,17 +37,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `topic`: with the process dead, each of them will be delivered again. More than zero proves the
  * kill landed between a database commit and its offset commit.
  */
-async function appliedNotCommitted(system: SagaSystem, service: Service, topic: string): Promise<number> {
+async function appliedNotCommitted(system: DrillSystem, service: Service, topic: string): Promise<number> {
   const rows = await system.query<{ consumer: string; partition: number; offset: string }>(
     service,
     'SELECT consumer, partition, "offset"::text AS offset FROM inbox WHERE topic = $1',
     [topic],
   );
   if (rows.length === 0) return 0;
-  const admin = createKafka({
-    clientId: `${system.name}-offsets`,
-    brokers: system.kafkaBrokers,
-  }).admin();
+  const admin = createKafka({ clientId: `${system.name}-offsets`, brokers: system.kafkaBrokers }).admin();
   await admin.connect();
   try {
     const [committed] = await admin.fetchOffsets({
@@ -59,14 +68,14 @@ async function killUntilProven(
     await ctx.system.kill(service);
     const measured = await measure();
     ctx.log(`kill -9 ${service} #${kill}: ${measured}`);
-    await ctx.restart(service);
+    await ctx.system.restart(service);
     if (measured > 0) return { kills: kill, measured };
     await sleep(300 + Math.random() * 700);
   }
   return { kills: tries, measured: 0 };
 }
 
-const orderSteps = async (system: SagaSystem, orderId: string) =>
+const orderSteps = async (system: DrillSystem, orderId: string) =>
   (await system.order(orderId).catch(() => undefined))?.steps.map((s) => `${s.name}:${s.outcome}`) ?? [];
 
 /** The drills, in the order `pnpm drill all` runs them. */
@@ -90,38 +99,7 @@ export const drills: Drill[] = [
       } satisfies Evidence;
     },
   },
-  {
-    name: 'relay-crash',
-    summary:
-      'kill -9 payment while its outbox relay has sent a batch but not marked it → the batch is sent again; consumers deduplicate, no second effect',
-    drainBoundMs: 90_000,
-    inject: async (ctx) => {
-      await ctx.acceptedAtLeast(5);
-      const republished = async () => {
-        const events = await ctx.system.events('payment');
-        const ids = events.map((e) => e.messageId);
-        return ids.length - new Set(ids).size;
-      };
-      // The send→mark window is short: kill at random moments until a re-sent batch shows up.
-      let kills = 0;
-      let measured = 0;
-      while (kills < 10 && measured === 0) {
-        await sleep(100 + Math.random() * 400);
-        await ctx.system.kill('payment');
-        kills += 1;
-        await ctx.restart('payment');
-        await sleep(1000);
-        measured = await republished();
-        ctx.log(`kill -9 payment #${kills}: ${measured} event(s) published twice`);
-      }
-      return {
-        fault: `kill -9 payment ${kills} time(s) during relay batches`,
-        proven: measured > 0,
-        duplicatesDelivered: measured,
-        figures: { 'events published twice (sent, not marked, sent again)': measured },
-      };
-    },
-  },
+  relayCrash(),
   outOfOrderCommits(),
   {
     name: 'poison',
@@ -142,13 +120,17 @@ export const drills: Drill[] = [
         [t.order.events, 'OrderConfirmed'],
       ];
       const kafka = kafkaFor(ctx.system);
+      // Only these are the drill's: an attached system's dead-letter topics hold their history.
+      const ours = new Set<string>();
       const poisonOf = (type: string, value: string) => {
         const orderId = randomUUID();
+        const messageId = randomUUID();
+        ours.add(messageId);
         return {
           key: orderId,
           value,
           headers: {
-            [wireHeaders.messageId]: randomUUID(),
+            [wireHeaders.messageId]: messageId,
             [wireHeaders.type]: type,
             [wireHeaders.schemaVersion]: '1',
             [wireHeaders.occurredAt]: new Date().toISOString(),
@@ -157,6 +139,18 @@ export const drills: Drill[] = [
           },
         };
       };
+      const admin = kafka.admin();
+      await admin.connect();
+      const dltRecords = async () => {
+        let n = 0;
+        for (const [topic] of targets) {
+          const offsets = await admin.fetchTopicOffsets(deadLetterTopic(topic)).catch(() => []);
+          n += offsets.reduce((sum, p) => sum + Number(p.high), 0);
+        }
+        return n;
+      };
+      const history = await dltRecords();
+      const dltCount = async () => (await dltRecords()) - history;
       const producer = kafka.producer();
       await producer.connect();
       try {
@@ -171,16 +165,6 @@ export const drills: Drill[] = [
       } finally {
         await producer.disconnect();
       }
-      const admin = kafka.admin();
-      await admin.connect();
-      const dltCount = async () => {
-        let n = 0;
-        for (const [topic] of targets) {
-          const offsets = await admin.fetchTopicOffsets(deadLetterTopic(topic)).catch(() => []);
-          n += offsets.reduce((sum, p) => sum + Number(p.high), 0);
-        }
-        return n;
-      };
       try {
         const expected = targets.length * 2;
         await waitFor(async () => (await dltCount()) >= expected, { timeoutMs: 60_000 }).catch(
@@ -189,7 +173,10 @@ export const drills: Drill[] = [
         const first = await dltCount();
         let replayed = 0;
         for (const [topic] of targets)
-          replayed += await replayDeadLetters(kafka, await readDeadLetters(kafka, deadLetterTopic(topic)));
+          replayed += await replayDeadLetters(
+            kafka,
+            (await readDeadLetters(kafka, deadLetterTopic(topic))).filter((r) => ours.has(r.messageId ?? '')),
+          );
         // `pnpm dlt replay` appends one marker record per replayed record to the dead-letter topic
         // (README "Observability"), and each replayed poison is dead-lettered again.
         await waitFor(async () => (await dltCount()) >= first + 2 * replayed, { timeoutMs: 60_000 }).catch(
@@ -223,16 +210,17 @@ export const drills: Drill[] = [
   },
   {
     name: 'ambiguous-payment',
+    ownSystemOnly:
+      "its 8 s freeze must outlast the drill settings' charge deadline (2 × 3 s), not the running system's (3 × 5 s)",
     summary:
       'freeze payment (SIGSTOP) past the charge deadline, then SIGCONT: charges commit but their replies arrive late → one capture, or one capture + one refund, never two captures',
     drainBoundMs: 120_000,
     inject: async (ctx) => {
       await ctx.acceptedAtLeast(5);
-      const pid = ctx.system.processes.get('payment')!.pid!;
-      process.kill(pid, 'SIGSTOP');
+      await ctx.system.pause('payment');
       // Two sends of 3 s each, and some margin: every charge in flight is past its deadline.
       await sleep(8000);
-      process.kill(pid, 'SIGCONT');
+      await ctx.system.resume('payment');
       await ctx.load.done;
       // An order whose charge step timed out yet was charged: the reply came too late.
       await sleep(5000);
@@ -275,7 +263,7 @@ export const drills: Drill[] = [
       // Compensations will have nowhere to go: payment and inventory are down when shipping refuses.
       await system.kill('payment');
       await system.kill('inventory');
-      await ctx.restart('shipping');
+      await ctx.system.restart('shipping');
       await waitFor(async () => (await orderSteps(system, orderId)).includes('RefundPayment:requested'), {
         timeoutMs: 60_000,
       });
@@ -288,9 +276,9 @@ export const drills: Drill[] = [
       ctx.log(
         `kill -9 order while ${orderId} waits for its refund (steps: ${atKill.steps.map((s) => `${s.name}:${s.outcome}`).join(', ')})`,
       );
-      await ctx.restart('payment');
-      await ctx.restart('inventory');
-      await ctx.restart('order');
+      await ctx.system.restart('payment');
+      await ctx.system.restart('inventory');
+      await ctx.system.restart('order');
       return {
         fault: 'kill -9 order during compensation (refund and release requested, not answered)',
         proven: compensating,
@@ -326,7 +314,7 @@ export const drills: Drill[] = [
       );
       const groupId = `${ctx.system.prefix}${consumer}`;
       // A group's offsets can only be moved while it has no member: a graceful stop leaves at once.
-      await ctx.system.processes.get('payment')!.stop();
+      await ctx.system.stopService('payment');
       const admin = kafkaFor(ctx.system).admin();
       await admin.connect();
       let moved = 0;
@@ -343,7 +331,7 @@ export const drills: Drill[] = [
         await admin.disconnect();
       }
       ctx.log(`moved ${groupId} back by ${moved} messages on ${topic}`);
-      await ctx.restart('payment');
+      await ctx.system.restart('payment');
       return {
         fault: `payment's group moved back 20 offsets per partition of payment.commands (${moved} commands)`,
         proven: moved > 0,
@@ -360,21 +348,39 @@ export const drills: Drill[] = [
     drainBoundMs: 120_000,
     inject: async (ctx) => {
       await ctx.acceptedAtLeast(5);
-      const inventory = ctx.system.processes.get('inventory')!;
-      const joins = () => (inventory.logs.match(/joined its group as/g) ?? []).length;
-      const before = joins();
-      process.kill(inventory.pid!, 'SIGSTOP');
+      const members = () => groupMembers(ctx.system, 'inventory');
+      let before: string[] = [];
+      await waitFor(async () => (before = await members()).length > 0, {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
+      await ctx.system.pause('inventory');
       await sleep(35_000);
-      process.kill(inventory.pid!, 'SIGCONT');
-      // The coordinator dropped the silent member after its session timeout (10 s): on waking, its
-      // heartbeat is refused, its uncommitted work is not committed, and it joins again as a new
-      // member. No rejoin means the pause was not long enough to fence anything.
-      for (let waited = 0; joins() === before && waited < 60_000; waited += 500) await sleep(500);
-      const rejoins = joins() - before;
+      const whilePaused = await members();
+      await ctx.system.resume('inventory');
+      // The coordinator dropped the silent members after their session timeout (10 s): on waking,
+      // their heartbeats are refused, their uncommitted work is not committed, and they join again
+      // under new member ids. An old id still in a group means nothing was fenced.
+      let after: string[] = [];
+      await waitFor(
+        async () => {
+          after = await members();
+          return after.length >= before.length && after.every((m) => !before.includes(m));
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      ).catch(() => undefined);
+      const dropped = before.filter((m) => !whilePaused.includes(m)).length;
+      const rejoined = after.filter((m) => !before.includes(m)).length;
       return {
         fault: 'SIGSTOP inventory for 35 s (past its 10 s consumer session timeout), then SIGCONT',
-        proven: rejoins >= 1,
-        figures: { 'paused for (s)': 35, 'rejoins of the paused member': rejoins },
+        proven:
+          dropped === before.length && rejoined >= before.length && after.every((m) => !before.includes(m)),
+        figures: {
+          'paused for (s)': 35,
+          "inventory's group members before the pause": before.length,
+          'dropped by the coordinator during the pause': dropped,
+          'members rejoined under new ids': rejoined,
+        },
       };
     },
   },
@@ -384,7 +390,24 @@ export const drills: Drill[] = [
   brokerKill(),
 ];
 
-const kafkaFor = (system: SagaSystem) =>
+/**
+ * Member ids in the consumer groups of a service (`<prefix><consumer>`, the consumers named in
+ * its inbox), as the group coordinator has them now.
+ */
+async function groupMembers(system: DrillSystem, service: Service): Promise<string[]> {
+  const consumers = await system.query<{ consumer: string }>(service, 'SELECT DISTINCT consumer FROM inbox');
+  if (consumers.length === 0) return [];
+  const admin = kafkaFor(system).admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups(consumers.map((c) => `${system.prefix}${c.consumer}`));
+    return groups.flatMap((g) => g.members.map((m) => m.memberId));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const kafkaFor = (system: DrillSystem) =>
   createKafka({ clientId: `${system.name}-drill`, brokers: system.kafkaBrokers });
 
 /**
@@ -396,11 +419,12 @@ const kafkaFor = (system: SagaSystem) =>
  * long payment took to publish again, so a failure tells "payment did not recover" from "the
  * sagas did not".
  */
-function databaseOutage(): Drill {
+function databaseOutage(): OwnSystemDrill {
   const outageMs = 30_000;
   let proxy: TcpProxy | undefined;
   return {
     name: 'database-outage',
+    ownSystemOnly: 'it restarts payment with its database behind a TCP proxy that the drill cuts',
     summary:
       "payment's database unreachable for 30 s (a TCP proxy drops and refuses its connections; PostgreSQL keeps running) → waited out, nothing dead-lettered, every saga ends within the back-off bound",
     drainBoundMs: recoveryBoundMs(outageMs, drillEnv),
@@ -580,7 +604,7 @@ async function fixAndReplay(
  * transactions share no rows: in payment, most orders lock the same customer, so a held charge
  * holds every later one too and nothing overtakes it.
  */
-function outOfOrderCommits(): Drill {
+function outOfOrderCommits(): OwnSystemDrill {
   // Any key no service takes: the services' advisory locks use other constants.
   const lockKey = 4_242_001;
   const install = (runtimeRole: string) => `
@@ -606,6 +630,8 @@ function outOfOrderCommits(): Drill {
     DROP SEQUENCE IF EXISTS drill_hold_once, drill_held_seq;`;
   return {
     name: 'out-of-order-commits',
+    ownSystemOnly:
+      "it installs a trigger on the order service's outbox as the database's owner (a scratch database's migrator role)",
     summary:
       "one of the order service's transactions held at COMMIT after its outbox row took its seq, while later rows commit and are published → released, the held row is still published (nothing skipped), no duplicate effect",
     drainBoundMs: 90_000,
@@ -685,10 +711,11 @@ function outOfOrderCommits(): Drill {
  * same database, topics and consumer group), every other removal by kill -9: each start and each
  * exit moves payment.commands' partitions, while commands are in flight.
  */
-function rebalanceStorm(): Drill {
+function rebalanceStorm(): OwnSystemDrill {
   const joins = (logs: string) => (logs.match(/joined its group as/g) ?? []).length;
   return {
     name: 'rebalance-storm',
+    ownSystemOnly: 'it starts and removes payment replicas, which the running supervisor does not define',
     summary:
       'a payment replica added and removed (gracefully, or kill -9) in a loop under load → partitions move at every step, no order lost, no duplicate effect',
     drainBoundMs: 120_000,
@@ -738,9 +765,11 @@ function rebalanceStorm(): Drill {
  * nobody registered, on every consumed topic, between live orders. Each v2 message is a valid v1
  * message plus a field v1 does not have, so its version is its only fault.
  */
-function incompatibleProducer(): Drill {
+function incompatibleProducer(): OwnSystemDrill {
   return {
     name: 'incompatible-producer',
+    ownSystemOnly:
+      'it counts every record on the dead-letter topics, which on the running system hold their history',
     summary:
       'a producer publishes v2 (an unregistered, incompatible schema version) of a message on every consumed topic, between live orders → each dead-lettered with its contract error, nothing else dead-lettered, orders keep flowing',
     drainBoundMs: 90_000,
@@ -871,13 +900,15 @@ function incompatibleProducer(): Drill {
  * so sagas raise COMPENSATION_FAILED while it is away; once it is back, every one of them must end
  * CANCELLED (or CONFIRMED) on its own, within the bound the compensation back-off gives.
  */
-function longOutage(): Drill {
+function longOutage(): OwnSystemDrill {
   const outageMs = (quick: boolean) => (quick ? 60_000 : 300_000);
   // A small retry budget (4 sends, ~16 s) so even the quick outage outlasts it: the drill is about
   // healing from COMPENSATION_FAILED, not about reaching it.
   const env = { SAGA_COMPENSATION_MAX_ATTEMPTS: '4' };
   return {
     name: 'long-outage',
+    ownSystemOnly:
+      "its bound needs the drill settings (3 s steps, 4 compensation sends), not the running system's",
     summary:
       'payment killed and kept down 5 minutes (60 s with --quick) under load; sagas raise COMPENSATION_FAILED meanwhile → after it returns every saga ends CONFIRMED, REJECTED or CANCELLED, none stays COMPENSATION_FAILED, within the bound from the back-off',
     env,
@@ -891,13 +922,106 @@ function longOutage(): Drill {
       let failed = 0;
       for (const orderId of ctx.load.accepted.keys())
         if ((await orderSteps(ctx.system, orderId)).includes('order:compensation-failed')) failed += 1;
-      await ctx.restart('payment');
+      await ctx.system.restart('payment');
       return {
         fault: `kill -9 payment, restarted ${downFor / 1000} s later`,
         // The outage outlasted the compensations' retry budget: the alarm was raised.
         proven: failed > 0,
         figures: { 'sagas that raised COMPENSATION_FAILED during the outage': failed },
       };
+    },
+  };
+}
+
+/**
+ * kill -9 payment while its relay holds a batch the broker acknowledged and the database has not
+ * marked. That window is a millisecond or two, so the relay's drill hook
+ * (`OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND`, libs/outbox/src/fault-hook.ts) is set on payment: the
+ * drill arms it by creating the trigger file, the relay announces the batch it holds (its message
+ * ids, in `<trigger>.held`) and waits; the drill kills the process from outside, then proves the
+ * window was hit: every held event was on the topic once and unmarked at the kill, and on the
+ * topic twice after the restart (the new leader re-sent the batch).
+ */
+function relayCrash(): OwnSystemDrill {
+  const trigger = join(tmpdir(), `order-saga-drill-relay-hold-${process.pid}-${randomUUID().slice(0, 8)}`);
+  const held = `${trigger}.held`;
+  const occurrences = async (system: DrillSystem, ids: readonly string[]) => {
+    const wanted = new Set(ids);
+    const counts = new Map<string, number>();
+    for (const e of await system.events('payment'))
+      if (wanted.has(e.messageId)) counts.set(e.messageId, (counts.get(e.messageId) ?? 0) + 1);
+    return ids.map((id) => counts.get(id) ?? 0);
+  };
+  return {
+    name: 'relay-crash',
+    summary:
+      "kill -9 payment while its outbox relay holds a batch the broker acknowledged and the database has not marked (the relay's drill hook holds it) → the batch is sent again; consumers deduplicate, no second effect",
+    ownSystemOnly:
+      "it sets OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND (the relay's test-only hold hook) on payment, which the running system does not have",
+    serviceEnv: { payment: { OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND: trigger } },
+    drainBoundMs: 90_000,
+    inject: async (ctx) => {
+      const { system } = ctx;
+      await ctx.acceptedAtLeast(5);
+      await writeFile(trigger, '');
+      await waitFor(() => existsSync(held), {
+        timeoutMs: 60_000,
+        intervalMs: 10,
+        message: () => `payment's relay never announced a held batch (${held})`,
+      });
+      const pid = system.pidOf('payment');
+      // The real kill -9, from outside, while the relay waits between the ack and the mark.
+      await system.kill('payment');
+      const batch = JSON.parse(await readFile(held, 'utf8')) as HeldBatch;
+      await rm(held, { force: true });
+      const ids = batch.messageIds;
+      const atKill = await occurrences(system, ids);
+      const [row] = await system.query<{ n: string }>(
+        'payment',
+        'SELECT count(*) AS n FROM outbox WHERE id = ANY($1::uuid[]) AND published_at IS NULL',
+        [ids],
+      );
+      const unmarked = Number(row?.n ?? 0);
+      ctx.log(
+        `relay-crash: kill -9 payment (pid ${pid}) holding ${ids.length} acknowledged rows (seq ${batch.seqs[0]}..${batch.seqs.at(-1)}), ${unmarked} unmarked`,
+      );
+      await system.restart('payment');
+      await waitFor(
+        async () =>
+          Number(
+            (
+              await system.query<{ n: string }>(
+                'payment',
+                'SELECT count(*) AS n FROM outbox WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL',
+                [ids],
+              )
+            )[0]?.n,
+          ) === ids.length,
+        { timeoutMs: 60_000, intervalMs: 200 },
+      ).catch(() => undefined);
+      const after = await occurrences(system, ids);
+      const onceAtKill = atKill.filter((n) => n === 1).length;
+      const twiceAfter = after.filter((n) => n === 2).length;
+      return {
+        fault: `kill -9 payment while its relay held an acknowledged, unmarked batch of ${ids.length} events (drill hook)`,
+        proven:
+          ids.length > 0 &&
+          batch.pid === pid &&
+          onceAtKill === ids.length &&
+          unmarked === ids.length &&
+          twiceAfter === ids.length,
+        duplicatesDelivered: twiceAfter,
+        figures: {
+          'events in the held batch': ids.length,
+          'on payment.events once at the kill (acknowledged)': onceAtKill,
+          'unmarked in the outbox at the kill': unmarked,
+          'on payment.events twice after the restart (sent again)': twiceAfter,
+        },
+      };
+    },
+    cleanup: async () => {
+      await rm(trigger, { force: true });
+      await rm(held, { force: true });
     },
   };
 }
@@ -910,7 +1034,7 @@ function longOutage(): Drill {
  * and are retried, then go to the new leaders; groups whose coordinator it was join again on
  * another broker. It is started again once leadership moved.
  */
-function brokerKill(): Drill {
+function brokerKill(): OwnSystemDrill {
   const sagaTopics = (system: SagaSystem) => {
     const t = topicsFor(system.prefix);
     return [
@@ -946,6 +1070,7 @@ function brokerKill(): Drill {
     name: 'broker-kill',
     summary:
       'kill -9 the Kafka broker leading the most saga partitions, in a cluster of 3 (3 replicas, min.insync.replicas 2), under load → leadership moves to the other two, orders keep being accepted, every one ends, no duplicate effect; the broker restarts and rejoins',
+    ownSystemOnly: 'it kills a broker of a 3-node Kafka cluster of its own',
     brokers: 3,
     env: {
       KAFKA_TOPIC_REPLICATION_FACTOR: '3',

@@ -6,7 +6,8 @@ import {
   type FinishedOrder,
   type PublishedEvent,
 } from '../saga/effects.js';
-import { services, type OrderView, type SagaSystem } from '../saga/system.js';
+import { services, type OrderView } from '../saga/system.js';
+import type { DrillSystem } from './drill.js';
 
 /** One invariant's verdict, with what was seen when it failed. */
 export interface Verdict {
@@ -15,13 +16,44 @@ export interface Verdict {
   detail: string;
 }
 
-/** Stock per sku (on hand + reserved + shipped), taken before the load. */
-export async function stockTotals(system: SagaSystem): Promise<Map<string, number>> {
-  const rows = await system.query<{ sku: string; total: number }>(
+/**
+ * What the system holds before the load: stock per sku (on hand + reserved + shipped), credit
+ * each customer has used, dead-lettered inbox rows per consumer. Zero credit and dead letters on a
+ * drill's own system; an attached system brings its history, which is not the drill's.
+ */
+export interface Baseline {
+  stock: Map<string, number>;
+  usedCredit: Map<string, number>;
+  deadLettered: Map<string, number>;
+}
+
+export async function takeBaseline(system: DrillSystem): Promise<Baseline> {
+  const stock = await system.query<{ sku: string; total: number }>(
     'inventory',
     'SELECT sku, on_hand + reserved + shipped AS total FROM product',
   );
-  return new Map(rows.map((r) => [r.sku, Number(r.total)]));
+  const credit = await system.query<{ id: string; used: number }>(
+    'payment',
+    'SELECT id, credit_limit - available_credit AS used FROM customer',
+  );
+  return {
+    stock: new Map(stock.map((r) => [r.sku, Number(r.total)])),
+    usedCredit: new Map(credit.map((r) => [r.id, Number(r.used)])),
+    deadLettered: await deadLettered(system),
+  };
+}
+
+/** Inbox rows with outcome `dead-lettered`, per `service/consumer`. */
+async function deadLettered(system: DrillSystem): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const service of services) {
+    const rows = await system.query<{ consumer: string; n: string }>(
+      service,
+      "SELECT consumer, count(*) AS n FROM inbox WHERE outcome = 'dead-lettered' GROUP BY consumer",
+    );
+    for (const r of rows) counts.set(`${service}/${r.consumer}`, Number(r.n));
+  }
+  return counts;
 }
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
@@ -39,7 +71,7 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, time
  * read from the broker (what the order service's `consumer_lag_messages` reports). The groups are
  * named after the consumers found in the services' inboxes.
  */
-export async function consumerLag(system: SagaSystem): Promise<Map<string, number>> {
+export async function consumerLag(system: DrillSystem): Promise<Map<string, number>> {
   const kafka = createKafka({ clientId: `${system.name}-lag`, brokers: system.kafkaBrokers });
   const admin = kafka.admin();
   await admin.connect();
@@ -69,10 +101,10 @@ export async function consumerLag(system: SagaSystem): Promise<Map<string, numbe
 
 /** Every check the issue asks for after a drill, given the finished orders. */
 export async function checkInvariants(
-  system: SagaSystem,
+  system: DrillSystem,
   orders: readonly OrderView[],
   customerOf: ReadonlyMap<string, string>,
-  initialStock: ReadonlyMap<string, number>,
+  baseline: Baseline,
   options: {
     accepted: number;
     drainBoundMs: number;
@@ -125,7 +157,18 @@ export async function checkInvariants(
     'payment',
     'SELECT id, credit_limit AS "creditLimit", available_credit AS "availableCredit" FROM customer',
   );
-  verdict('each customer credit = limit − net charges', creditViolations(effects, finished, customers));
+  verdict(
+    'each customer credit = limit − net charges',
+    creditViolations(
+      effects,
+      finished,
+      // Credit used before the load is not the drill's orders' (zero on a system of its own).
+      customers.map((c) => ({
+        ...c,
+        availableCredit: c.availableCredit + (baseline.usedCredit.get(c.id) ?? 0),
+      })),
+    ),
+  );
 
   // Inventory finishes a confirmed order's reservation on OrderConfirmed, asynchronously.
   const stock = await poll(
@@ -142,23 +185,19 @@ export async function checkInvariants(
     stock.flatMap((r) => {
       const total = Number(r.on_hand) + Number(r.reserved) + Number(r.shipped);
       return [
-        ...(total === initialStock.get(r.sku)
+        ...(total === baseline.stock.get(r.sku)
           ? []
-          : [`${r.sku}: ${total}, initially ${initialStock.get(r.sku)}`]),
+          : [`${r.sku}: ${total}, initially ${baseline.stock.get(r.sku)}`]),
         ...([r.on_hand, r.reserved, r.shipped].some((n) => Number(n) < 0) ? [`${r.sku} went negative`] : []),
         ...(Number(r.reserved) === 0 ? [] : [`${r.sku}: ${r.reserved} still reserved`]),
       ];
     }),
   );
 
-  const deadLetters: string[] = [];
-  for (const service of services) {
-    const rows = await system.query<{ consumer: string; n: string }>(
-      service,
-      "SELECT consumer, count(*) AS n FROM inbox WHERE outcome = 'dead-lettered' GROUP BY consumer",
-    );
-    for (const r of rows) deadLetters.push(`${service}/${r.consumer}: ${r.n} dead-lettered, not replayed`);
-  }
+  const deadLetters = [...(await deadLettered(system))]
+    .map(([consumer, n]) => [consumer, n - (baseline.deadLettered.get(consumer) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([consumer, n]) => `${consumer}: ${n} dead-lettered, not replayed`);
   verdict(
     options.deadLettersExpected
       ? 'no valid message dead-lettered (the poison is on the .dlt topics, checked by the drill)'

@@ -1,4 +1,5 @@
-import { mixedOrder, type SagaSystem } from '../saga/system.js';
+import { mixedOrder } from '../saga/system.js';
+import type { DrillSystem } from './drill.js';
 
 /** What the load placed: every attempt, and the orders the API accepted (202). */
 export interface Load {
@@ -14,7 +15,7 @@ export interface Load {
  * order nobody accepted has no saga to check.
  */
 export function placeOrders(
-  system: SagaSystem,
+  system: DrillSystem,
   options: { orders: number; rate: number; onAttempt?: () => void },
 ): Load {
   const load: Load = { placed: 0, accepted: new Map(), refused: 0, done: Promise.resolve() };

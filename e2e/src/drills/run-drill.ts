@@ -3,8 +3,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalKafkaCluster } from '@order-saga/testing';
 import { SagaSystem, terminal, type OrderView } from '../saga/system.js';
-import { countByStatus, drillEnv, type Drill, type DrillReport } from './drill.js';
-import { checkInvariants, stockTotals } from './invariants.js';
+import { AttachedSystem } from './attached.js';
+import {
+  countByStatus,
+  drillEnv,
+  type Drill,
+  type DrillContext,
+  type DrillReport,
+  type DrillSystem,
+  type Evidence,
+} from './drill.js';
+import { checkInvariants, takeBaseline } from './invariants.js';
 import { placeOrders } from './load.js';
 
 export interface RunOptions {
@@ -17,50 +26,80 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Called after each order attempt, with attempts so far (a progress bar). */
   progress?: (placed: number) => void;
+  /**
+   * `--attach`: run on the system ./scripts/start runs instead of one of the drill's own: its
+   * supervisor's control surface, and the checkout whose `.run/` describes it.
+   */
+  attach?: { supervisorUrl: string; root: string };
+}
+
+/** A drill that cannot run on an attached system, and why. */
+export class DrillRefused extends Error {
+  override readonly name = 'DrillRefused';
+}
+
+/** The drill's prepare and inject on the system it runs on (an own-system drill needs a SagaSystem). */
+function bind(
+  drill: Drill,
+  system: DrillSystem,
+): { prepare: () => Promise<void>; inject: (ctx: Omit<DrillContext, 'system'>) => Promise<Evidence> } {
+  if (drill.ownSystemOnly === undefined)
+    return {
+      prepare: async () => drill.prepare?.(system),
+      inject: (ctx) => drill.inject({ ...ctx, system }),
+    };
+  if (!(system instanceof SagaSystem))
+    throw new DrillRefused(`${drill.name} cannot run attached: ${drill.ownSystemOnly}`);
+  return { prepare: async () => drill.prepare?.(system), inject: (ctx) => drill.inject({ ...ctx, system }) };
 }
 
 /**
- * Starts a system of its own (scratch databases, its own topics, the four services), places the
- * load, injects the drill's fault while it runs, waits for every accepted order to end, and
+ * Starts a system of its own (scratch databases, its own topics, the four services), or attaches
+ * to the running one (`attach`), places the load, injects the drill's fault while it runs, waits for every accepted order to end, and
  * checks the invariants.
  */
 export async function runDrill(drill: Drill, options: RunOptions): Promise<DrillReport> {
   const started = Date.now();
-  const cluster = drill.brokers ? await startCluster(drill, options) : undefined;
-  let system: SagaSystem;
-  try {
-    options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
-    system = await SagaSystem.start(
-      `drill_${drill.name.replace(/-/g, '_')}`,
-      { ...drillEnv, ...drill.env },
-      { kafkaBrokers: cluster?.brokers },
-    );
-  } catch (error) {
-    await cluster?.remove();
-    throw error;
+  if (options.attach && drill.ownSystemOnly !== undefined)
+    throw new DrillRefused(`${drill.name} cannot run attached: ${drill.ownSystemOnly}`);
+  let system: DrillSystem;
+  let cluster: LocalKafkaCluster | undefined;
+  if (options.attach) {
+    options.log(`${drill.name}: attaching to the system at ${options.attach.supervisorUrl}`);
+    system = await AttachedSystem.attach(options.attach.supervisorUrl, options.attach.root);
+  } else {
+    cluster = drill.brokers ? await startCluster(drill, options) : undefined;
+    try {
+      options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
+      system = await SagaSystem.start(
+        `drill_${drill.name.replace(/-/g, '_')}`,
+        { ...drillEnv, ...drill.env },
+        { serviceEnv: drill.serviceEnv, kafkaBrokers: cluster?.brokers },
+      );
+    } catch (error) {
+      await cluster?.remove();
+      throw error;
+    }
   }
   try {
-    await drill.prepare?.(system);
-    const initialStock = await stockTotals(system);
+    const bound = bind(drill, system);
+    await bound.prepare();
+    const baseline = await takeBaseline(system);
     let attempts = 0;
     const load = placeOrders(system, {
       orders: options.orders,
       rate: options.rate,
       onAttempt: () => options.progress?.(++attempts),
     });
-    const evidence = await drill.inject({
-      system,
+    const evidence = await bound.inject({
       load,
       log: options.log,
       quick: !!options.quick,
       cluster,
-      acceptedAtLeast: async (n) => {
+      acceptedAtLeast: async (n: number) => {
         let over = false;
         void load.done.then(() => (over = true));
         while (load.accepted.size < n && !over) await new Promise((r) => setTimeout(r, 100));
-      },
-      restart: async (service) => {
-        await system.startService(service);
       },
     });
     await load.done;
@@ -90,7 +129,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       `${drill.name}: ${drainMs === null ? 'not drained' : `drained in ${(drainMs / 1000).toFixed(1)} s`}; checking invariants`,
     );
 
-    const checked = await checkInvariants(system, orders, load.accepted, initialStock, {
+    const checked = await checkInvariants(system, orders, load.accepted, baseline, {
       accepted: ids.length,
       drainBoundMs,
       drainedInMs: drainMs,
@@ -106,6 +145,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     ];
     return {
       drill: drill.name,
+      ...(options.attach ? { attached: options.attach.supervisorUrl } : {}),
       orders: {
         placed: load.placed,
         accepted: ids.length,
@@ -124,8 +164,10 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       pass: invariants.every((v) => v.pass),
     };
   } finally {
-    if (options.logDir) await writeLogs(system, drill.name, options.logDir).catch(() => undefined);
-    await system.stop();
+    if (system instanceof SagaSystem) {
+      if (options.logDir) await writeLogs(system, drill.name, options.logDir).catch(() => undefined);
+      await system.stop();
+    } else if (system instanceof AttachedSystem) await system.detach();
     await drill.cleanup?.();
     await cluster?.remove();
   }
@@ -168,7 +210,7 @@ async function writeLogs(system: SagaSystem, drill: string, dir: string): Promis
 /** The report as a person reads it. */
 export function formatReport(report: DrillReport): string {
   const lines = [
-    `drill ${report.drill}: ${report.pass ? 'PASS' : 'FAIL'} in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `drill ${report.drill}: ${report.pass ? 'PASS' : 'FAIL'} in ${(report.durationMs / 1000).toFixed(1)} s${report.attached ? ` (attached to ${report.attached})` : ''}`,
     `  fault        ${report.fault.fault}`,
     ...Object.entries(report.fault.figures).map(([k, v]) => `               ${k}: ${v}`),
     `  orders       placed ${report.orders.placed}, accepted ${report.orders.accepted}, refused ${report.orders.refused}`,

@@ -1,21 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createScratchDatabase, type ScratchDatabase } from '@order-saga/database';
-import { TestProcess, testInfra, waitFor } from '@order-saga/testing';
+import { freePort, TestProcess, testInfra, waitFor } from '@order-saga/testing';
 import pg from 'pg';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Answer<T> {
   status: number;

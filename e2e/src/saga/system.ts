@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { fromKafkaMessage, topicsFor } from '@order-saga/contracts';
 import { createScratchDatabase, type ScratchDatabase } from '@order-saga/database';
 import { createKafka } from '@order-saga/outbox';
-import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
+import { freePort, TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import pg from 'pg';
 import { captureOutbox, relayMode, scratchAdminUrl } from '../debezium/cdc.js';
 import type { PublishedEvent } from './effects.js';
@@ -63,14 +62,39 @@ export interface OrderView {
 
 export const terminal = ['CONFIRMED', 'REJECTED', 'CANCELLED', 'COMPENSATION_FAILED'];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+/** Another process holds the port a service was given. */
+class PortTaken extends Error {
+  constructor(name: string, port: number) {
+    super(`port ${port} of ${name} is held by another process`);
+  }
+}
+
+/** POST /orders on the order API at `api`, with an idempotency key of its own unless given. */
+export async function placeOrderAt(
+  api: string,
+  body: unknown,
+  key: string = crypto.randomUUID(),
+): Promise<Response> {
+  return fetch(`${api}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
   });
+}
+
+/** Places an order and returns its id (throws on anything but 202). */
+export async function placeAt(api: string, body: PlaceOrderBody, key?: string): Promise<string> {
+  const response = await placeOrderAt(api, body, key);
+  if (response.status !== 202)
+    throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { orderId: string }).orderId;
+}
+
+/** GET /orders/:id on the order API at `api`. */
+export async function orderAt(api: string, orderId: string): Promise<OrderView> {
+  const response = await fetch(`${api}/orders/${orderId}`);
+  if (!response.ok) throw new Error(`GET /orders/${orderId} answered ${response.status}`);
+  return (await response.json()) as OrderView;
 }
 
 /**
@@ -84,15 +108,17 @@ export class SagaSystem {
   /** Second instances of each service (`replicas: 2`), on the same database and topics. */
   readonly replicas = new Map<Service, { process: TestProcess; port: number }>();
   readonly prefix: string;
-  /** The brokers the services and the checks use: the shared test broker, or a drill's own cluster. */
-  readonly kafkaBrokers: string[];
   private readonly pools = new Map<Service, pg.Pool>();
   /** Stops Debezium's capture of each database (Debezium mode only). */
   private readonly captures: (() => Promise<void>)[] = [];
 
+  /** The brokers the services and the checks use: the shared test broker, or a drill's own cluster. */
+  readonly kafkaBrokers: string[];
+
   private constructor(
     readonly name: string,
     private readonly env: Record<string, string>,
+    private readonly serviceEnv: Partial<Record<Service, Record<string, string>>> = {},
     kafkaBrokers: string[] = testInfra().kafkaBrokers,
   ) {
     this.prefix = uniqueTopicPrefix(name);
@@ -107,12 +133,19 @@ export class SagaSystem {
   static async start(
     name: string,
     env: Record<string, string> = {},
-    options: { replicas?: 1 | 2; kafkaBrokers?: string[] } = {},
+    options: {
+      replicas?: 1 | 2;
+      /** Settings for one service only (e.g. a drill's hook on payment), on top of `env`. */
+      serviceEnv?: Partial<Record<Service, Record<string, string>>>;
+      /** Another Kafka than the shared test broker (a drill's own cluster). */
+      kafkaBrokers?: string[];
+    } = {},
   ): Promise<SagaSystem> {
     const debezium = relayMode() === 'debezium';
     const system = new SagaSystem(
       name,
       debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env,
+      options.serviceEnv,
       options.kafkaBrokers,
     );
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
@@ -151,17 +184,42 @@ export class SagaSystem {
 
   /** Starts (or restarts) one service and waits until its /health answers. */
   async startService(service: Service, extraEnv: Record<string, string> = {}): Promise<TestProcess> {
-    const process = await this.launch(service, service, this.ports.get(service)!, extraEnv);
+    const { process, port } = await this.launchOnFreePort(
+      service,
+      service,
+      this.ports.get(service)!,
+      extraEnv,
+    );
+    this.ports.set(service, port);
     this.processes.set(service, process);
     return process;
   }
 
   /** Starts a second instance of a service on its own port: same database, topics and groups. */
   async startReplica(service: Service): Promise<TestProcess> {
-    const port = await freePort();
-    const process = await this.launch(service, `${service}-2`, port, {});
+    const { process, port } = await this.launchOnFreePort(service, `${service}-2`, await freePort(), {});
     this.replicas.set(service, { process, port });
     return process;
+  }
+
+  /**
+   * Ports are only checked free before the service listens; another process can take one in
+   * between. Then the service starts again on another port (callers read `ports` and `api`).
+   */
+  private async launchOnFreePort(
+    service: Service,
+    name: string,
+    port: number,
+    extraEnv: Record<string, string>,
+  ): Promise<{ process: TestProcess; port: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { process: await this.launch(service, name, port, extraEnv), port };
+      } catch (error) {
+        if (!(error instanceof PortTaken) || attempt === 3) throw error;
+        port = await freePort();
+      }
+    }
   }
 
   /** Stops the second instance of a service: gracefully (it leaves its group) or by kill -9. */
@@ -190,6 +248,7 @@ export class SagaSystem {
         LOG_LEVEL: 'info',
         OUTBOX_RELAY_POLL_INTERVAL_MS: '500',
         ...this.env,
+        ...this.serviceEnv[service],
         ...extraEnv,
       },
       {
@@ -199,9 +258,18 @@ export class SagaSystem {
     ).start();
     await waitFor(
       async () => {
-        // A service that died while starting will not answer: say so now, not after the timeout.
-        if (!process.running) throw new Error(`${name} exited while starting:\n${process.logs.slice(-4000)}`);
-        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true;
+        // A process that died during start (e.g. EADDRINUSE) fails at once, and only our own
+        // process's answer counts: another one may hold the port it was given.
+        if (!process.running) {
+          if (/EADDRINUSE/.test(process.logs)) throw new PortTaken(name, port);
+          throw new Error(`${name} exited during start:\n${process.logs.slice(-4000)}`);
+        }
+        const response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+        if (!response?.ok) return false;
+        const { pid } = (await response.json()) as { pid?: number };
+        if (pid === process.pid) return true;
+        await process.kill();
+        throw new PortTaken(name, port);
       },
       {
         // Four services starting at once on two busy cores have been seen to need more than 60 s
@@ -214,8 +282,36 @@ export class SagaSystem {
     return process;
   }
 
+  /** kill -9: the service stays down until {@link restart}. */
   async kill(service: Service): Promise<void> {
     await this.processes.get(service)?.kill('SIGKILL');
+  }
+
+  /** Starts a service that was killed or stopped again, and waits until its /health answers. */
+  async restart(service: Service): Promise<void> {
+    await this.startService(service);
+  }
+
+  /** Stops a service gracefully (SIGTERM: it leaves its consumer groups); it stays down. */
+  async stopService(service: Service): Promise<void> {
+    await this.processes.get(service)?.stop();
+  }
+
+  /** SIGSTOP: the process is frozen, its sockets stay open. */
+  async pause(service: Service): Promise<void> {
+    process.kill(this.pidOf(service), 'SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  async resume(service: Service): Promise<void> {
+    process.kill(this.pidOf(service), 'SIGCONT');
+  }
+
+  /** The pid of a running service's process. */
+  pidOf(service: Service): number {
+    const pid = this.processes.get(service)?.pid;
+    if (pid === undefined) throw new Error(`${service} is not running`);
+    return pid;
   }
 
   /**
@@ -229,51 +325,11 @@ export class SagaSystem {
     timeoutMs = 30_000,
     skipInvalid = false,
   ): Promise<PublishedEvent[]> {
-    const topic = topicsFor(this.prefix)[service].events;
-    const kafka = createKafka({ clientId: `${this.name}-reader`, brokers: this.kafkaBrokers });
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = new Map(
-      (await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())).map((p) => [
-        p.partition,
-        Number(p.high),
-      ]),
-    );
-    const read = new Map<number, number>();
-    const events: PublishedEvent[] = [];
-    let invalid: string | undefined;
-    const consumer = kafka.consumer({ groupId: `${this.name}-reader-${crypto.randomUUID()}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const decoded = fromKafkaMessage(message);
-          if (decoded.ok) {
-            const { messageId, type, payload, causationId } = decoded.envelope;
-            events.push({ messageId, type, payload: payload as Record<string, unknown>, causationId });
-          } else if (!skipInvalid) invalid ??= `${topic} holds an invalid message: ${decoded.error.message}`;
-          read.set(batch.partition, Number(message.offset) + 1);
-        }
-      },
+    return readEvents(this.kafkaBrokers, topicsFor(this.prefix)[service].events, {
+      clientId: `${this.name}-reader`,
+      timeoutMs,
+      skipInvalid,
     });
-    try {
-      await waitFor(
-        () => {
-          if (invalid) throw new Error(invalid);
-          return [...ends].every(([partition, end]) => (read.get(partition) ?? 0) >= end);
-        },
-        {
-          timeoutMs,
-          intervalMs: 100,
-          message: () => `${topic}: read ${JSON.stringify([...read])} of ${JSON.stringify([...ends])}`,
-        },
-      );
-      return events;
-    } finally {
-      await consumer.disconnect();
-    }
   }
 
   /** A read-only connection to a service's database, to check invariants (never to fake a step). */
@@ -296,26 +352,17 @@ export class SagaSystem {
     return (await this.db(service).query<T>(sql, params)).rows;
   }
 
-  async placeOrder(body: unknown, key: string = crypto.randomUUID()): Promise<Response> {
-    return fetch(`${this.api}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(body),
-    });
+  async placeOrder(body: unknown, key?: string): Promise<Response> {
+    return placeOrderAt(this.api, body, key);
   }
 
   /** Places an order and returns its id (fails the test on anything but 202). */
   async place(body: PlaceOrderBody, key?: string): Promise<string> {
-    const response = await this.placeOrder(body, key);
-    if (response.status !== 202)
-      throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { orderId: string }).orderId;
+    return placeAt(this.api, body, key);
   }
 
   async order(orderId: string): Promise<OrderView> {
-    const response = await fetch(`${this.api}/orders/${orderId}`);
-    if (!response.ok) throw new Error(`GET /orders/${orderId} answered ${response.status}`);
-    return (await response.json()) as OrderView;
+    return orderAt(this.api, orderId);
   }
 
   async waitForTerminal(orderId: string, timeoutMs = 60_000): Promise<OrderView> {
@@ -350,5 +397,78 @@ export class SagaSystem {
     await Promise.all([...this.pools.values()].map((p) => p.end()));
     await Promise.all(this.captures.map((release) => release()));
     await Promise.all([...this.databases.values()].map((db) => db.drop()));
+  }
+}
+
+/**
+ * Every event on `topic`, in partition order, from its start (or from `from`: partition → offset)
+ * up to the end the topic has now. An undecodable message fails the read unless `skipInvalid`.
+ */
+export async function readEvents(
+  brokers: string[],
+  topic: string,
+  options: {
+    clientId: string;
+    timeoutMs?: number;
+    skipInvalid?: boolean;
+    from?: ReadonlyMap<number, number>;
+  },
+): Promise<PublishedEvent[]> {
+  const kafka = createKafka({ clientId: options.clientId, brokers });
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `${options.clientId}-${crypto.randomUUID()}`;
+  let ends: Map<number, number>;
+  try {
+    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+    // A group of its own that starts where the caller says (an attached system's history is not
+    // the drill's): its committed offsets are where a new member begins.
+    if (options.from)
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: [...ends.keys()].map((partition) => ({
+          partition,
+          offset: String(options.from!.get(partition) ?? 0),
+        })),
+      });
+  } finally {
+    await admin.disconnect();
+  }
+  const read = new Map<number, number>(options.from ?? []);
+  const events: PublishedEvent[] = [];
+  let invalid: string | undefined;
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const decoded = fromKafkaMessage(message);
+        if (decoded.ok) {
+          const { messageId, type, payload, causationId } = decoded.envelope;
+          events.push({ messageId, type, payload: payload as Record<string, unknown>, causationId });
+        } else if (!options.skipInvalid)
+          invalid ??= `${topic} holds an invalid message: ${decoded.error.message}`;
+        read.set(batch.partition, Number(message.offset) + 1);
+      }
+    },
+  });
+  try {
+    await waitFor(
+      () => {
+        if (invalid) throw new Error(invalid);
+        return [...ends].every(([partition, end]) => (read.get(partition) ?? 0) >= end);
+      },
+      {
+        timeoutMs: options.timeoutMs ?? 30_000,
+        intervalMs: 100,
+        message: () => `${topic}: read ${JSON.stringify([...read])} of ${JSON.stringify([...ends])}`,
+      },
+    );
+    return events;
+  } finally {
+    await consumer.disconnect();
   }
 }

@@ -144,6 +144,12 @@ export const serviceEnv = z.object({
     expected: 'an integer of at least 1000 (milliseconds)',
     example: '10000',
   }),
+  OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND: envVar(z.string().min(1).optional(), {
+    description:
+      "FAILURE-DRILL HOOK, never set in production (unset: off). When the file at this path exists, the relay deletes it, writes <path>.held (the batch's message ids) and holds its next acknowledged batch unmarked until <path>.held is removed (60 s at most): `pnpm drill relay-crash` kills the service meanwhile",
+    expected: 'a file path the service may create and delete',
+    example: '/tmp/relay-hold',
+  }),
   KAFKA_TOPIC_RETENTION_HOURS: envVar(integer(1).default(720), {
     description:
       'retention.ms of the topics the services create (segments roll at least daily, so a record stays at most this plus 24 h): the replay horizon',

@@ -657,7 +657,29 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
    * Retries `work` while it fails with a transient (infrastructure) error, with capped exponential
    * backoff and heartbeats, for as long as this partition is still ours.
    */
-  private untilDone<T>(scope: PartitionScope, work: () => Promise<T>, transient = isTransient): Promise<T> {
+  private async untilDone<T>(scope: PartitionScope, work: () => Promise<T>, transient = isTransient): Promise<T> {
+    // A wait between two tries may be as long as the session timeout (maxBackoffMs): heartbeats go
+    // on during it, or an outage longer than the session timeout would cost this member its place
+    // in the group (and with replicas, move partitions mid-outage). A rebalance they report ends
+    // the wait at once.
+    const stop = new AbortController();
+    const heartbeats = setInterval(
+      () => void this.beat(scope).catch(() => stop.abort(new Interrupted())),
+      HEARTBEAT_INTERVAL_MS,
+    );
+    try {
+      return await this.retryTransient(scope, work, transient, stop.signal);
+    } finally {
+      clearInterval(heartbeats);
+    }
+  }
+
+  private retryTransient<T>(
+    scope: PartitionScope,
+    work: () => Promise<T>,
+    transient: (error: unknown) => boolean,
+    signal: AbortSignal,
+  ): Promise<T> {
     return pRetry(
       async () => {
         if (!this.active(scope)) throw new Interrupted();
@@ -668,6 +690,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
         minTimeout: this.retryBackoffMs,
         maxTimeout: this.maxBackoffMs,
         randomize: true,
+        signal,
         shouldRetry: ({ error }) => !(error instanceof Interrupted) && transient(error) && this.active(scope),
         onFailedAttempt: async ({ error, attemptNumber }) => {
           if (error instanceof Interrupted || !transient(error)) return;

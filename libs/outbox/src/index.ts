@@ -1,5 +1,6 @@
 export { Outbox, type OutboxOptions, type OutgoingMessage } from './outbox.js';
-export { OutboxRelay, type RelayLogger, type RelayOptions } from './relay.js';
+export { OutboxRelay, type AcknowledgedBatch, type RelayLogger, type RelayOptions } from './relay.js';
+export { holdAfterSend, type HeldBatch } from './fault-hook.js';
 export {
   DEFAULT_TOPIC_RETENTION_HOURS,
   KAFKA_DEFAULT_MESSAGE_MAX_BYTES,

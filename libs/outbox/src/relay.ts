@@ -59,9 +59,16 @@ export interface RelayOptions {
   logger?: RelayLogger;
   /**
    * Failure-drill hook, run after the broker acknowledged a batch and before the rows are marked
-   * published: the window in which a crash produces duplicates (never loss).
+   * published: the window in which a crash produces duplicates (never loss). `holdAfterSend`
+   * (fault-hook.ts) is the one the services install when a drill asks for it.
    */
-  afterSend?: (rowCount: number) => Promise<void> | void;
+  afterSend?: (batch: AcknowledgedBatch) => Promise<void> | void;
+}
+
+/** A batch the broker acknowledged, not yet marked published: its rows' message ids and seqs. */
+export interface AcknowledgedBatch {
+  messageIds: readonly string[];
+  seqs: readonly string[];
 }
 
 interface OutboxRow {
@@ -349,7 +356,11 @@ export class OutboxRelay {
       const claimed = this.stopping ? [] : await this.claim(client, inFlight?.rows.map((r) => r.seq) ?? []);
       const previous = inFlight;
       const done = previous ? await previous.result : undefined;
-      if (done) await this.options.afterSend?.(done.published.length);
+      if (done && this.options.afterSend)
+        await this.options.afterSend({
+          messageIds: done.published.map((r) => r.id),
+          seqs: done.published.map((r) => r.seq),
+        });
       // An abdicated leader sends nothing more, even rows it already claimed.
       const lost = broken();
       if (lost) throw lost;

@@ -132,6 +132,9 @@ export class HealthController {
     return {
       status: 'ok',
       service: this.config.serviceName,
+      // Which process answered: a harness or supervisor that started the service on a port can
+      // tell its own process from another one holding that port.
+      pid: process.pid,
       outbox: {
         unpublished: Number(rows[0]?.n ?? 0),
         relayLeader: this.relay.isLeader,

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ServiceConfig } from '@order-saga/config';
-import { OutboxRelay, createKafka } from '@order-saga/outbox';
+import { OutboxRelay, createKafka, holdAfterSend } from '@order-saga/outbox';
 import { CONFIG } from './tokens.js';
 
 /**
@@ -24,6 +24,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     if (config.outboxRelay === 'debezium') return;
     const log = (level: 'log' | 'warn' | 'error') => (obj: object, msg?: string) =>
       this.logger[level]({ msg, ...obj });
+    const logger = { info: log('log'), warn: log('warn'), error: log('error') };
     this.relay = new OutboxRelay({
       databaseUrl: config.databaseUrl,
       kafka: createKafka({ clientId: `${config.serviceName}-relay`, brokers: config.kafkaBrokers }),
@@ -37,7 +38,11 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       purgeBatchSize: config.purgeBatchSize,
       topicRetentionHours: config.kafkaTopicRetentionHours,
       topicReplicationFactor: config.kafkaTopicReplicationFactor,
-      logger: { info: log('log'), warn: log('warn'), error: log('error') },
+      logger,
+      // A failure drill's hook (relay-crash); without the variable the relay has no afterSend at all.
+      afterSend: config.outboxRelayFaultHoldAfterSend
+        ? holdAfterSend(config.outboxRelayFaultHoldAfterSend, { logger })
+        : undefined,
     });
   }
 
