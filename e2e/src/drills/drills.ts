@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
 import {
   currentVersion,
@@ -17,11 +17,17 @@ import {
   wireHeaders,
   type MessageType,
 } from '@order-saga/contracts';
-import { readDeadLetters, replayDeadLetters, type DeadLetterRecord } from '@order-saga/consumer';
-import { terminal, type SagaSystem, type Service } from '../saga/system.js';
+import {
+  readDeadLetters,
+  replayDeadLetters,
+  type DeadLetterRecord,
+  type HeldRun,
+} from '@order-saga/consumer';
+import { SagaSystem, terminal, type Service } from '../saga/system.js';
 import {
   drillEnv,
   recoveryBoundMs,
+  type AttachableDrill,
   type Drill,
   type DrillContext,
   type DrillSystem,
@@ -58,6 +64,7 @@ async function appliedNotCommitted(system: DrillSystem, service: Service, topic:
   }
 }
 
+/** kill -9 `service` at random moments, restarting it each time, until `measure` proves a kill landed. */
 async function killUntilProven(
   ctx: DrillContext,
   service: Service,
@@ -80,25 +87,7 @@ const orderSteps = async (system: DrillSystem, orderId: string) =>
 
 /** The drills, in the order `pnpm drill all` runs them. */
 export const drills: Drill[] = [
-  {
-    name: 'consumer-crash',
-    summary:
-      'kill -9 payment between its database commit and its offset commit, under load → the redelivered commands are deduplicated: no second charge',
-    drainBoundMs: 90_000,
-    inject: async (ctx) => {
-      await ctx.acceptedAtLeast(Math.max(5, Math.floor(ctx.load.placed / 3)));
-      const topic = topicsFor(ctx.system.prefix).payment.commands;
-      const { kills, measured } = await killUntilProven(ctx, 'payment', () =>
-        appliedNotCommitted(ctx.system, 'payment', topic),
-      );
-      return {
-        fault: `kill -9 payment (${kills} kill${kills > 1 ? 's' : ''}) with commands applied but their offsets not committed`,
-        proven: measured > 0,
-        duplicatesDelivered: measured,
-        figures: { 'commands applied, offset not committed at the kill (redelivered)': measured },
-      } satisfies Evidence;
-    },
-  },
+  consumerCrash(),
   relayCrash(),
   outOfOrderCommits(),
   {
@@ -931,6 +920,121 @@ function longOutage(): OwnSystemDrill {
       };
     },
   };
+}
+
+/**
+ * kill -9 payment between a handler's database commit and its offset commit. That window is a
+ * millisecond or two, so on its own system the drill sets the consumer's drill hook
+ * (`CONSUMER_FAULT_HOLD_AFTER_COMMIT`, libs/consumer/src/fault-hook.ts) on payment: it arms it by
+ * creating the trigger file, the transport announces the run it applied and holds (topic,
+ * partition, message ids, offsets, in `<trigger>.held`) before its offsets are committed, and the
+ * drill kills the process from outside. Proven: every held command in payment's inbox and its
+ * offset not committed at the kill; after the restart the group commits past the run, so the
+ * restarted process read it again (the invariants then show no second effect).
+ *
+ * Attached (`--attach`), the running services have no hook: the drill kills payment at random
+ * moments until one kill lands in the window (up to 6 kills; on a loaded machine all may miss).
+ */
+function consumerCrash(): AttachableDrill {
+  const trigger = join(tmpdir(), `order-saga-drill-consumer-hold-${process.pid}-${randomUUID().slice(0, 8)}`);
+  const held = `${trigger}.held`;
+  return {
+    name: 'consumer-crash',
+    summary:
+      "kill -9 payment between its database commit and its offset commit, under load (the consumer's drill hook holds it there; attached: random kills) → the redelivered commands are deduplicated: no second charge",
+    serviceEnv: { payment: { CONSUMER_FAULT_HOLD_AFTER_COMMIT: trigger } },
+    drainBoundMs: 90_000,
+    inject: async (ctx) => {
+      const { system } = ctx;
+      await ctx.acceptedAtLeast(Math.max(5, Math.floor(ctx.load.placed / 3)));
+      if (!(system instanceof SagaSystem)) return randomConsumerKills(ctx);
+      await writeFile(trigger, '');
+      await waitFor(() => existsSync(held), {
+        timeoutMs: 60_000,
+        intervalMs: 10,
+        message: () => `payment's consumer never announced a held run (${held})`,
+      });
+      const pid = system.pidOf('payment');
+      // The real kill -9, from outside, while the consumer waits between the two commits.
+      await system.kill('payment');
+      const run = JSON.parse(await readFile(held, 'utf8')) as HeldRun;
+      await rm(held, { force: true });
+      const inbox = await system.query<{ consumer: string }>(
+        'payment',
+        'SELECT consumer FROM inbox WHERE topic = $1 AND message_id = ANY($2::uuid[])',
+        [run.topic, run.messageIds],
+      );
+      const groupId = `${system.prefix}${inbox[0]?.consumer ?? 'payment'}`;
+      const last = Number(run.offsets.at(-1));
+      let atKill = -1;
+      let after = -1;
+      const admin = kafkaFor(system).admin();
+      await admin.connect();
+      try {
+        const committed = () => committedOffset(admin, groupId, run.topic, run.partition);
+        atKill = await committed();
+        ctx.log(
+          `consumer-crash: kill -9 payment (pid ${pid}) holding ${run.messageIds.length} applied command(s) (${run.topic}[${run.partition}] offsets ${run.offsets[0]}..${last}), committed offset ${atKill}`,
+        );
+        await system.restart('payment');
+        // The restarted member reads from the committed offset, before the run: committing past
+        // the run's last offset means it received every held command again.
+        await waitFor(async () => (after = await committed()) > last, {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+        }).catch(() => undefined);
+      } finally {
+        await admin.disconnect();
+      }
+      const uncommitted = run.offsets.filter((offset) => Number(offset) >= atKill).length;
+      const redelivered = after > last ? uncommitted : 0;
+      return {
+        fault: `kill -9 payment while its consumer held ${run.messageIds.length} applied command(s) whose offsets were not committed (drill hook)`,
+        proven:
+          run.messageIds.length > 0 &&
+          run.pid === pid &&
+          inbox.length === run.messageIds.length &&
+          uncommitted === run.messageIds.length &&
+          redelivered === run.messageIds.length,
+        duplicatesDelivered: redelivered,
+        figures: {
+          'commands in the held run': run.messageIds.length,
+          "in payment's inbox at the kill (applied)": inbox.length,
+          'offset not committed at the kill': uncommitted,
+          'delivered again after the restart (the group committed past them)': redelivered,
+        },
+      };
+    },
+    cleanup: async () => {
+      await rm(trigger, { force: true });
+      await rm(held, { force: true });
+    },
+  };
+}
+
+/** consumer-crash on an attached system: random kills until one lands between the two commits. */
+async function randomConsumerKills(ctx: DrillContext): Promise<Evidence> {
+  const topic = topicsFor(ctx.system.prefix).payment.commands;
+  const { kills, measured } = await killUntilProven(ctx, 'payment', () =>
+    appliedNotCommitted(ctx.system, 'payment', topic),
+  );
+  return {
+    fault: `kill -9 payment (${kills} random kill${kills > 1 ? 's' : ''}, attached: no drill hook) with commands applied but their offsets not committed`,
+    proven: measured > 0,
+    duplicatesDelivered: measured,
+    figures: { 'commands applied, offset not committed at the kill (redelivered)': measured },
+  };
+}
+
+/** A consumer group's committed offset of one partition (-1: nothing committed yet). */
+async function committedOffset(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partition: number,
+): Promise<number> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
 }
 
 /**

@@ -265,6 +265,7 @@ describe('ENV_VARIABLES', () => {
       ['PURGE_BATCH_SIZE', false, '1000'],
       ['CONSUMER_MAX_ATTEMPTS', false, '5'],
       ['CONSUMER_RETRY_BACKOFF_MS', false, '200'],
+      ['CONSUMER_FAULT_HOLD_AFTER_COMMIT', false, undefined],
       ['METRICS_PORT', false, undefined],
       ['SAGA_STEP_TIMEOUT_MS', false, '5000'],
       ['SAGA_STEP_MAX_ATTEMPTS', false, '3'],

@@ -194,6 +194,12 @@ export const serviceEnv = z.object({
     expected: 'a non-negative integer (milliseconds)',
     example: '200',
   }),
+  CONSUMER_FAULT_HOLD_AFTER_COMMIT: envVar(z.string().min(1).optional(), {
+    description:
+      'FAILURE-DRILL HOOK, never set in production (unset: off). When the file at this path exists, the consumer deletes it, writes <path>.held (topic, partition, message ids and offsets of the run) and holds its next applied run, committed in the database, before its offsets are committed, until <path>.held is removed (60 s at most): `pnpm drill consumer-crash` kills the service meanwhile',
+    expected: 'a file path the service may create and delete',
+    example: '/tmp/consumer-hold',
+  }),
   METRICS_PORT: envVar(integer(1, 65535).optional(), {
     description: 'port of the Prometheus /metrics endpoint; unset: no endpoint',
     expected: 'a port number',

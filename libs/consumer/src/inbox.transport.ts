@@ -25,6 +25,7 @@ import {
   isTransient,
 } from './errors.js';
 import { consumerTally, type MessageSeries } from './consumer-metrics.js';
+import type { CommittedRun } from './fault-hook.js';
 import { ISOLATION_EXTRA, type HandleMessageOptions } from './handle-message.decorator.js';
 import { InboxContext } from './inbox-context.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -88,6 +89,13 @@ export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
    * Shorter than kafkajs' 30 s so a crashed consumer's partitions resume sooner. Default 10 s.
    */
   sessionTimeoutMs?: number;
+  /**
+   * Failure-drill hook, run after a run's transaction committed and before its offsets are
+   * resolved and handed to the offset committer: the window in which a crash makes the broker
+   * deliver applied messages again. `holdAfterCommit` (fault-hook.ts) is the one the services
+   * install when a drill asks for it; unset, nothing runs there.
+   */
+  afterCommit?: (run: CommittedRun) => Promise<void> | void;
 }
 
 interface Item {
@@ -325,6 +333,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       const rest = items.slice(start);
       const failure = await this.untilDone(scope, () => this.transact(scope, rest, 1));
       if (!failure) {
+        if (this.options.afterCommit) await this.afterCommit(scope, rest);
         rest.forEach((item) => this.done(scope, item));
         return;
       }
@@ -347,6 +356,24 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
       await this.retryAlone(scope, failing, failure.cause);
       this.done(scope, failing);
       start += failure.index + 1;
+    }
+  }
+
+  /** Runs the drill hook on what a committed run applied, heartbeating while it holds. */
+  private async afterCommit(scope: PartitionScope, items: Item[]): Promise<void> {
+    const applied = items.filter((item) => !item.duplicate);
+    if (applied.length === 0) return;
+    // A hold must not cost this member its partitions: the drill kills it, it is not evicted.
+    const heartbeats = setInterval(() => void this.beat(scope).catch(() => undefined), HEARTBEAT_INTERVAL_MS);
+    try {
+      await this.options.afterCommit!({
+        topic: scope.topic,
+        partition: scope.partition,
+        messageIds: applied.map((item) => item.envelope!.messageId),
+        offsets: applied.map((item) => item.message.offset),
+      });
+    } finally {
+      clearInterval(heartbeats);
     }
   }
 
@@ -657,7 +684,11 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
    * Retries `work` while it fails with a transient (infrastructure) error, with capped exponential
    * backoff and heartbeats, for as long as this partition is still ours.
    */
-  private async untilDone<T>(scope: PartitionScope, work: () => Promise<T>, transient = isTransient): Promise<T> {
+  private async untilDone<T>(
+    scope: PartitionScope,
+    work: () => Promise<T>,
+    transient = isTransient,
+  ): Promise<T> {
     // A wait between two tries may be as long as the session timeout (maxBackoffMs): heartbeats go
     // on during it, or an outage longer than the session timeout would cost this member its place
     // in the group (and with replicas, move partitions mid-outage). A rebalance they report ends

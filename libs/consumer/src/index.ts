@@ -4,6 +4,7 @@ export {
   type InboxTransportOptions,
   type TransactionRunner,
 } from './inbox.transport.js';
+export { holdAfterCommit, type CommittedRun, type HeldRun } from './fault-hook.js';
 export { InboxContext } from './inbox-context.js';
 export { HandleMessage, type HandleMessageOptions } from './handle-message.decorator.js';
 export { RethrowRpcExceptionFilter } from './rethrow-rpc.filter.js';

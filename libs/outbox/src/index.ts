@@ -1,6 +1,12 @@
 export { Outbox, type OutboxOptions, type OutgoingMessage } from './outbox.js';
 export { OutboxRelay, type AcknowledgedBatch, type RelayLogger, type RelayOptions } from './relay.js';
-export { holdAfterSend, type HeldBatch } from './fault-hook.js';
+export {
+  holdAfterSend,
+  holdIfArmed,
+  type DrillHold,
+  type DrillHoldOptions,
+  type HeldBatch,
+} from './fault-hook.js';
 export {
   DEFAULT_TOPIC_RETENTION_HOURS,
   KAFKA_DEFAULT_MESSAGE_MAX_BYTES,

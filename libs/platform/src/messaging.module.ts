@@ -1,6 +1,6 @@
-import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Global, Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceConfig } from '@order-saga/config';
-import { KafkaInboxTransport, pgTransaction, type PgTx } from '@order-saga/consumer';
+import { KafkaInboxTransport, holdAfterCommit, pgTransaction, type PgTx } from '@order-saga/consumer';
 import { Outbox, createKafka } from '@order-saga/outbox';
 import { LoggingModule } from '@order-saga/telemetry';
 import type pg from 'pg';
@@ -88,6 +88,14 @@ export class ServicePlatformModule {
               // node-postgres, not a Prisma interactive transaction: handlers are the hot path (see
               // pgTransaction). Their `ctx.tx` is a PgTx.
               transaction: pgTransaction(pool),
+              // A failure drill's hook (consumer-crash); without the variable nothing runs there.
+              afterCommit: cfg.consumerFaultHoldAfterCommit
+                ? holdAfterCommit(cfg.consumerFaultHoldAfterCommit, {
+                    logger: {
+                      warn: (fields, msg) => new Logger(KafkaInboxTransport.name).warn({ msg, ...fields }),
+                    },
+                  })
+                : undefined,
             });
           },
         },
