@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { adminTokenMatches } from './admin-token.js';
 import { ProcessNotRunning, UnknownProcess, type ProcessInfo, type Supervisor } from './supervisor.js';
 
@@ -12,8 +13,18 @@ export interface SupervisorHealth {
   processes: (ProcessInfo & { healthy: boolean | null })[];
 }
 
-async function probe(port: number | null): Promise<boolean | null> {
+async function probe(port: number | null, kind: 'http' | 'tcp' = 'http'): Promise<boolean | null> {
   if (port === null) return null;
+  if (kind === 'tcp')
+    return new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const end = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(1000, () => end(false));
+      socket.once('connect', () => end(true)).once('error', () => end(false));
+    });
   try {
     return (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).ok;
   } catch {
@@ -37,9 +48,10 @@ export function createControlServer(supervisor: Supervisor, adminToken: string |
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/health') {
       const processes = await Promise.all(
-        supervisor
-          .list()
-          .map(async (p) => ({ ...p, healthy: p.state === 'running' ? await probe(p.port) : false })),
+        supervisor.list().map(async (p) => ({
+          ...p,
+          healthy: p.state === 'running' ? await probe(p.port, supervisor.probeOf(p.name)) : false,
+        })),
       );
       const ok = processes.every((p) => p.state === 'running' && p.healthy !== false);
       return send(res, 200, { status: ok ? 'ok' : 'degraded', processes } satisfies SupervisorHealth);

@@ -47,7 +47,12 @@ let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  log('info', `${signal}: stopping every process`);
+  // External processes (brokers kafka.sh started) stay: ./scripts/start stops them after this.
+  const external = config.processes.filter((p) => p.pidFile).length;
+  log(
+    'info',
+    `${signal}: stopping every process${external > 0 ? ` but the ${external} external one(s)` : ''}`,
+  );
   server.close();
   await supervisor.shutdown();
   process.exit(signal === 'SIGINT' ? 130 : 0);

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
-import { createControlServer } from './control-server.js';
-import { Supervisor, type ProcessInfo } from './supervisor.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createControlServer, type SupervisorHealth } from './control-server.js';
+import { Supervisor, type ProcessInfo, type ProcessSpec } from './supervisor.js';
 
 const sleeper = (name: string) => ({
   name,
@@ -91,6 +93,96 @@ describe('supervisor', () => {
   });
 });
 
+describe('supervisor, external processes (a broker started by kafka.sh)', () => {
+  let supervisor: Supervisor | undefined;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'supervisor-external-'));
+  });
+  afterEach(async () => {
+    await supervisor?.shutdown();
+    // shutdown() leaves external processes to their owner: here, the test.
+    for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    started.length = 0;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started: number[] = [];
+  const row = (name: string): ProcessInfo => supervisor!.list().find((p) => p.name === name)!;
+  // Like kafka.sh start: starts a detached process, writes its pid, and exits once it is up.
+  const daemon = (name: string) => {
+    const pidFile = join(dir, `${name}.pid`);
+    const starts = join(dir, `${name}.starts`);
+    return {
+      name,
+      command: '/bin/sh',
+      args: [
+        '-c',
+        `echo start >> ${starts}; ${process.execPath} -e "setInterval(() => {}, 1000)" >/dev/null 2>&1 & echo $! > ${pidFile}`,
+      ],
+      pidFile,
+      starts: () => readFileSync(starts, 'utf8').trim().split('\n').length,
+    };
+  };
+  const running = async (name: string) => {
+    await until(() => row(name).state === 'running');
+    started.push(row(name).pid!);
+    return row(name).pid!;
+  };
+
+  it('signals the pid its start command wrote, and starts it again with that command after a kill -9', async () => {
+    const kafka = daemon('kafka-2');
+    supervisor = new Supervisor([kafka], { backoff, output: () => undefined });
+    supervisor.startAll();
+    const firstPid = await running('kafka-2');
+    expect(isAlive(firstPid)).toBe(true);
+    supervisor.kill('kafka-2');
+    await until(() => row('kafka-2').state === 'backoff');
+    expect(isAlive(firstPid)).toBe(false);
+    const secondPid = await running('kafka-2');
+    expect(secondPid).not.toBe(firstPid);
+    expect(row('kafka-2')).toMatchObject({ restarts: 1, lastExit: 'signal SIGKILL' });
+    expect(kafka.starts()).toBe(2);
+  });
+
+  it('restarts an external process that died without being asked', async () => {
+    const kafka = daemon('kafka-1');
+    supervisor = new Supervisor([kafka], { backoff, output: () => undefined });
+    supervisor.startAll();
+    const pid = await running('kafka-1');
+    process.kill(pid, 'SIGKILL');
+    await until(() => row('kafka-1').restarts === 1 && row('kafka-1').state === 'running');
+    expect(row('kafka-1').pid).not.toBe(pid);
+    started.push(row('kafka-1').pid!);
+  });
+
+  it('pauses, resumes, stops and starts an external process; shutdown leaves it running', async () => {
+    supervisor = new Supervisor([daemon('kafka-3')], { backoff, output: () => undefined });
+    supervisor.startAll();
+    const pid = await running('kafka-3');
+    supervisor.pause('kafka-3');
+    await until(() => processState(pid) === 'T');
+    supervisor.resume('kafka-3');
+    await until(() => processState(pid) !== 'T');
+    await supervisor.stop('kafka-3');
+    expect(isAlive(pid)).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(row('kafka-3')).toMatchObject({ state: 'stopped', pid: null, restarts: 0 });
+    const again = await running((supervisor.start('kafka-3'), 'kafka-3'));
+    await supervisor.shutdown();
+    expect(isAlive(again)).toBe(true);
+  });
+
+  it('counts a failing start command as a crash', async () => {
+    supervisor = new Supervisor(
+      [{ name: 'kafka-1', command: '/bin/sh', args: ['-c', 'exit 4'], pidFile: join(dir, 'none.pid') }],
+      { backoff, output: () => undefined },
+    );
+    supervisor.startAll();
+    await until(() => row('kafka-1').restarts >= 2);
+    expect(row('kafka-1').lastExit).toBe('start command exited with code 4');
+  });
+});
+
 describe('control surface', () => {
   let supervisor: Supervisor;
   let base: string;
@@ -99,8 +191,8 @@ describe('control surface', () => {
     await close();
     await supervisor.shutdown();
   });
-  const start = async (token: string | undefined) => {
-    supervisor = new Supervisor([sleeper('inventory')], { backoff, output: () => undefined });
+  const start = async (token: string | undefined, specs: ProcessSpec[] = [sleeper('inventory')]) => {
+    supervisor = new Supervisor(specs, { backoff, output: () => undefined });
     supervisor.startAll();
     const server = createControlServer(supervisor, token);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -135,10 +227,38 @@ describe('control surface', () => {
     expect(killed.status).toBe(200);
     await until(() => supervisor.list()[0]!.restarts === 1);
   });
+
+  it('probes a broker by connecting to its port, a service by GET /health', async () => {
+    // Accepts connections and speaks no HTTP, as a Kafka listener does to an HTTP client.
+    const broker = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => broker.listen(0, '127.0.0.1', r));
+    const port = (broker.address() as AddressInfo).port;
+    try {
+      await start('secret-token', [
+        { ...sleeper('kafka-1'), port, probe: 'tcp' },
+        { ...sleeper('order'), port },
+      ]);
+      const health = (await (await fetch(`${base}/health`)).json()) as SupervisorHealth;
+      expect(health.processes.map((p) => [p.name, p.healthy])).toEqual([
+        ['kafka-1', true],
+        ['order', false],
+      ]);
+    } finally {
+      broker.close();
+    }
+  });
 });
 
 function processState(pid: number): string {
   // /proc/<pid>/stat: "pid (comm) S ..."; T = stopped by a signal.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    return processState(pid) !== 'Z';
+  } catch {
+    return false;
+  }
 }

@@ -6,14 +6,22 @@ import type { DrillReport } from './drill.js';
 import { DrillRefused, formatReport, runDrill } from './run-drill.js';
 
 /**
- * The CI subset, under a minute each with --quick. The issue asks for six: broker-kill needs the
- * 3-broker cluster, which does not exist yet. relay-crash is in since the relay's drill hook
- * (OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND) holds a batch between the broker's ack and the mark for
- * its kill: random kills missed that millisecond-wide window. consumer-crash holds its window
- * (a handler's commit to its offset commit) the same way (CONSUMER_FAULT_HOLD_AFTER_COMMIT).
+ * The CI subset, under a minute and a half each with --quick (broker-kill 50–80 s: it starts a
+ * 3-node Kafka cluster of its own). These are the six the issue asks for. relay-crash is in since
+ * the relay's drill hook (OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND) holds a batch between the broker's
+ * ack and the mark for its kill: random kills missed that millisecond-wide window. consumer-crash
+ * holds its window (a handler's commit to its offset commit) the same way
+ * (CONSUMER_FAULT_HOLD_AFTER_COMMIT).
  * `pnpm drill all` runs every drill.
  */
-const quick = ['consumer-crash', 'relay-crash', 'poison', 'ambiguous-payment', 'orchestrator-crash'];
+const quick = [
+  'consumer-crash',
+  'relay-crash',
+  'poison',
+  'ambiguous-payment',
+  'orchestrator-crash',
+  'broker-kill',
+];
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const supervisorUrl = `http://127.0.0.1:${process.env.SUPERVISOR_PORT ?? 3900}`;
 

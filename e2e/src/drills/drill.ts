@@ -1,3 +1,4 @@
+import type { LocalKafkaCluster } from '@order-saga/testing';
 import type { PublishedEvent } from '../saga/effects.js';
 import type { OrderView, PlaceOrderBody, SagaSystem, Service } from '../saga/system.js';
 import type { QueryResultRow } from 'pg';
@@ -84,6 +85,8 @@ export interface DrillContext<S extends DrillSystem = DrillSystem> {
   acceptedAtLeast: (n: number) => Promise<void>;
   /** `--quick`: the CI-sized run (a drill with a long fault, e.g. long-outage, shortens it). */
   quick: boolean;
+  /** The drill's own Kafka cluster, when it asked for one (`brokers`). */
+  cluster?: LocalKafkaCluster;
 }
 
 interface DrillBase {
@@ -94,6 +97,11 @@ interface DrillBase {
   env?: Record<string, string>;
   /** Settings for one service only (e.g. a test hook on payment). */
   serviceEnv?: Partial<Record<Service, Record<string, string>>>;
+  /**
+   * A Kafka cluster of this many nodes of the drill's own (scripts/kafka.sh on ports of its own,
+   * removed after the drill) instead of the shared broker: for faults that take a broker down.
+   */
+  brokers?: 3;
   /**
    * Every accepted order must end within this after the load and the fault are over; a function
    * when the bound follows from a fault whose length depends on `--quick`.

@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalKafkaCluster } from '@order-saga/testing';
 import { SagaSystem, terminal, type OrderView } from '../saga/system.js';
 import { AttachedSystem } from './attached.js';
 import {
@@ -61,16 +63,23 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
   if (options.attach && drill.ownSystemOnly !== undefined)
     throw new DrillRefused(`${drill.name} cannot run attached: ${drill.ownSystemOnly}`);
   let system: DrillSystem;
+  let cluster: LocalKafkaCluster | undefined;
   if (options.attach) {
     options.log(`${drill.name}: attaching to the system at ${options.attach.supervisorUrl}`);
     system = await AttachedSystem.attach(options.attach.supervisorUrl, options.attach.root);
   } else {
-    options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
-    system = await SagaSystem.start(
-      `drill_${drill.name.replace(/-/g, '_')}`,
-      { ...drillEnv, ...drill.env },
-      { serviceEnv: drill.serviceEnv },
-    );
+    cluster = drill.brokers ? await startCluster(drill, options) : undefined;
+    try {
+      options.log(`${drill.name}: starting a system of its own (scratch databases, topics, 4 services)`);
+      system = await SagaSystem.start(
+        `drill_${drill.name.replace(/-/g, '_')}`,
+        { ...drillEnv, ...drill.env },
+        { serviceEnv: drill.serviceEnv, kafkaBrokers: cluster?.brokers },
+      );
+    } catch (error) {
+      await cluster?.remove();
+      throw error;
+    }
   }
   try {
     const bound = bind(drill, system);
@@ -86,6 +95,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       load,
       log: options.log,
       quick: !!options.quick,
+      cluster,
       acceptedAtLeast: async (n: number) => {
         let over = false;
         void load.done.then(() => (over = true));
@@ -159,7 +169,35 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       await system.stop();
     } else if (system instanceof AttachedSystem) await system.detach();
     await drill.cleanup?.();
+    await cluster?.remove();
   }
+}
+
+// Ports and folders of drill clusters: away from the shared broker (9092) and the broker-outage
+// test's (19092).
+const DRILL_KAFKA_PORT = 29_092;
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+async function startCluster(drill: Drill, options: RunOptions): Promise<LocalKafkaCluster> {
+  const cluster = new LocalKafkaCluster({
+    nodes: drill.brokers!,
+    port: DRILL_KAFKA_PORT,
+    runDir: `${repoRoot}.run/kafka-drill`,
+    // Three JVMs beside four services and their databases on two cores.
+    heap: '256m',
+  });
+  // A drill killed half-way leaves its cluster behind: stopped and wiped before it starts afresh.
+  await cluster.remove();
+  options.log(
+    `${drill.name}: starting a Kafka cluster of ${drill.brokers} nodes at ${cluster.brokers.join(',')}`,
+  );
+  try {
+    await cluster.start();
+  } catch (error) {
+    await cluster.remove();
+    throw error;
+  }
+  return cluster;
 }
 
 /** Each service's output (a replica's too), to read what a drill did when its report is not enough. */

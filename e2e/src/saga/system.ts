@@ -112,14 +112,17 @@ export class SagaSystem {
   /** Stops Debezium's capture of each database (Debezium mode only). */
   private readonly captures: (() => Promise<void>)[] = [];
 
-  readonly kafkaBrokers = testInfra().kafkaBrokers;
+  /** The brokers the services and the checks use: the shared test broker, or a drill's own cluster. */
+  readonly kafkaBrokers: string[];
 
   private constructor(
     readonly name: string,
     private readonly env: Record<string, string>,
     private readonly serviceEnv: Partial<Record<Service, Record<string, string>>> = {},
+    kafkaBrokers: string[] = testInfra().kafkaBrokers,
   ) {
     this.prefix = uniqueTopicPrefix(name);
+    this.kafkaBrokers = kafkaBrokers;
   }
 
   /**
@@ -136,6 +139,8 @@ export class SagaSystem {
       serviceEnv?: Partial<Record<Service, Record<string, string>>>;
       /** Settings of one instance only (instance 2 is the replica), e.g. a trace endpoint each. */
       instanceEnv?: (service: Service, instance: 1 | 2) => Record<string, string>;
+      /** Another Kafka than the shared test broker (a drill's own cluster). */
+      kafkaBrokers?: string[];
     } = {},
   ): Promise<SagaSystem> {
     const debezium = relayMode() === 'debezium';
@@ -143,6 +148,7 @@ export class SagaSystem {
       name,
       debezium ? { OUTBOX_RELAY: 'debezium', ...env } : env,
       options.serviceEnv,
+      options.kafkaBrokers,
     );
     const instanceEnv = options.instanceEnv ?? (() => ({}));
     // allSettled: whatever was created is known (and stopped) before a failure is thrown.
@@ -239,14 +245,13 @@ export class SagaSystem {
     port: number,
     extraEnv: Record<string, string>,
   ): Promise<TestProcess> {
-    const infra = testInfra();
     const process = new TestProcess(
       name,
       `${repoRoot}/apps/${service}/dist/main.js`,
       {
         SERVICE_NAME: service,
         DATABASE_URL: this.databases.get(service)!.url,
-        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+        KAFKA_BROKERS: this.kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: this.prefix,
         HTTP_PORT: String(port),
         LOG_LEVEL: 'info',

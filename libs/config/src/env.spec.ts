@@ -258,6 +258,7 @@ describe('ENV_VARIABLES', () => {
       ['OUTBOX_RELAY_SESSION_TIMEOUT_MS', false, '10000'],
       ['OUTBOX_RELAY_FAULT_HOLD_AFTER_SEND', false, undefined],
       ['KAFKA_TOPIC_RETENTION_HOURS', false, '720'],
+      ['KAFKA_TOPIC_REPLICATION_FACTOR', false, undefined],
       ['INBOX_RETENTION_HOURS', false, '744'],
       ['IDEMPOTENCY_KEY_TTL_HOURS', false, '24'],
       ['PURGE_INTERVAL_MS', false, '60000'],

@@ -156,6 +156,12 @@ export const serviceEnv = z.object({
     expected: 'a positive integer (hours)',
     example: '720',
   }),
+  KAFKA_TOPIC_REPLICATION_FACTOR: envVar(integer(1, 32).optional(), {
+    description:
+      "replicas of each topic the services create; unset: the broker's default.replication.factor (scripts/kafka.sh sets 1 for one broker, 3 for a cluster)",
+    expected: 'a positive integer, at most the number of brokers',
+    example: '3',
+  }),
   INBOX_RETENTION_HOURS: envVar(integer(1).default(744), {
     description:
       'inbox rows (processed message ids) older than this are deleted; must be at least KAFKA_TOPIC_RETENTION_HOURS + 24, so a message still on a topic is still de-duplicated',

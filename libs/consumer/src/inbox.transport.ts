@@ -11,7 +11,7 @@ import {
   messageSpec,
   type Envelope,
 } from '@order-saga/contracts';
-import { ensureTopics, type SqlTx } from '@order-saga/outbox';
+import { ensureTopics, subscribeRetrying, type SqlTx } from '@order-saga/outbox';
 import { meter, runWithMessageContext, withConsumerSpan } from '@order-saga/telemetry';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import pRetry from 'p-retry';
@@ -82,6 +82,8 @@ export interface InboxTransportOptions<Tx extends SqlTx = SqlTx> {
    * it covers every topic. Default: `ensureTopics`' default.
    */
   topicRetentionHours?: number;
+  /** Replicas of the topics this transport creates (`KAFKA_TOPIC_REPLICATION_FACTOR`). Default: the broker's. */
+  topicReplicationFactor?: number;
   /**
    * How long the broker waits for a silent member before giving its partitions to another one.
    * Shorter than kafkajs' 30 s so a crashed consumer's partitions resume sooner. Default 10 s.
@@ -227,6 +229,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     await ensureTopics(kafka, [...topics, ...topics.map(deadLetterTopic)], {
       numPartitions: this.options.topicPartitions,
       retentionHours: this.options.topicRetentionHours,
+      replicationFactor: this.options.topicReplicationFactor,
     });
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -257,7 +260,7 @@ export class KafkaInboxTransport<Tx extends SqlTx = SqlTx> extends Server implem
     );
     await this.consumer.connect();
     // A new group starts at the oldest message: nothing published before it existed is skipped.
-    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await subscribeRetrying(this.consumer, { topics, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -16,6 +16,7 @@ export {
   createKafka,
   ensureTopics,
   isPermanentKafkaError,
+  subscribeRetrying,
   type CompressionName,
   type TopicSettings,
 } from './kafka.js';

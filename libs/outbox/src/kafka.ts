@@ -4,6 +4,8 @@ import {
   Kafka,
   logLevel,
   type ConfigResourceTypes,
+  type Consumer,
+  type ConsumerSubscribeTopics,
   type KafkaConfig,
   type logCreator,
 } from 'kafkajs';
@@ -77,6 +79,12 @@ export interface TopicSettings {
    * whatever the broker's `log.retention.hours` happens to be.
    */
   retentionHours?: number;
+  /**
+   * Replicas of a new topic. Default: the broker's `default.replication.factor` (kafkajs sends -1),
+   * so a topic follows the cluster it is created on: 1 on the single local broker, 3 on a cluster
+   * of 3 (scripts/kafka.sh sets both).
+   */
+  replicationFactor?: number;
 }
 
 const ensured = new Set<string>();
@@ -93,8 +101,11 @@ export async function ensureTopics(
   topics: string[],
   settings: number | TopicSettings = {},
 ): Promise<void> {
-  const { numPartitions = 3, retentionHours = DEFAULT_TOPIC_RETENTION_HOURS } =
-    typeof settings === 'number' ? { numPartitions: settings } : settings;
+  const {
+    numPartitions = 3,
+    retentionHours = DEFAULT_TOPIC_RETENTION_HOURS,
+    replicationFactor = -1,
+  } = typeof settings === 'number' ? { numPartitions: settings } : settings;
   const missing = topics.filter((t) => !ensured.has(t));
   if (missing.length === 0) return;
   const retentionMs = retentionHours * 3_600_000;
@@ -112,7 +123,7 @@ export async function ensureTopics(
         if (toCreate.length > 0) {
           await admin
             .createTopics({
-              topics: toCreate.map((topic) => ({ topic, numPartitions, configEntries })),
+              topics: toCreate.map((topic) => ({ topic, numPartitions, replicationFactor, configEntries })),
               waitForLeaders: false,
             })
             .catch((error: unknown) => {
@@ -133,6 +144,24 @@ export async function ensureTopics(
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * `consumer.subscribe`, retried while the broker's answer is a retriable error. Brokers learn of a
+ * new topic one after the other: on a cluster, the broker a subscribe asks may not know yet a topic
+ * that another one just reported with leaders (UNKNOWN_TOPIC_OR_PARTITION), and kafkajs retries a
+ * producer's send but not a subscribe. Seen on a 3-broker cluster: a service died at start.
+ */
+export async function subscribeRetrying(
+  consumer: Consumer,
+  subscription: ConsumerSubscribeTopics,
+): Promise<void> {
+  await pRetry(() => consumer.subscribe(subscription), {
+    retries: 10,
+    minTimeout: 100,
+    maxTimeout: 2000,
+    shouldRetry: ({ error }) => (error as { retriable?: boolean }).retriable === true,
+  });
 }
 
 /** The broker's default `message.max.bytes` (1 MiB + 12 bytes of batch overhead). */

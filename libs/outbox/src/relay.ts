@@ -54,6 +54,8 @@ export interface RelayOptions {
   topicPartitions?: number;
   /** `retention.ms` of the topics the relay creates, in hours. Default 168. */
   topicRetentionHours?: number;
+  /** Replicas of the topics the relay creates. Default: the broker's `default.replication.factor`. */
+  topicReplicationFactor?: number;
   logger?: RelayLogger;
   /**
    * Failure-drill hook, run after the broker acknowledged a batch and before the rows are marked
@@ -456,6 +458,7 @@ export class OutboxRelay {
       await ensureTopics(this.options.kafka, topics, {
         numPartitions: this.options.topicPartitions,
         retentionHours: this.options.topicRetentionHours,
+        replicationFactor: this.options.topicReplicationFactor,
       });
       try {
         await this.produce(rows);

@@ -80,6 +80,7 @@ export class ServicePlatformModule {
               kafka: createKafka({ clientId: `${cfg.serviceName}-consumer`, brokers: cfg.kafkaBrokers }),
               topicPrefix: cfg.kafkaTopicPrefix,
               topicRetentionHours: cfg.kafkaTopicRetentionHours,
+              topicReplicationFactor: cfg.kafkaTopicReplicationFactor,
               // The transport chooses the timeout and checks it against the session timeout.
               transactionTimeoutMs: options.transactionTimeoutMs,
               maxAttempts: cfg.consumerMaxAttempts,

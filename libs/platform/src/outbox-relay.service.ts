@@ -37,6 +37,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       purgeIntervalMs: config.purgeIntervalMs,
       purgeBatchSize: config.purgeBatchSize,
       topicRetentionHours: config.kafkaTopicRetentionHours,
+      topicReplicationFactor: config.kafkaTopicReplicationFactor,
       logger,
       // A failure drill's hook (relay-crash); without the variable the relay has no afterSend at all.
       afterSend: config.outboxRelayFaultHoldAfterSend

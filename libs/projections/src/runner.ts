@@ -1,5 +1,5 @@
 import { fromKafkaMessage, topicName, type TopicKey } from '@order-saga/contracts';
-import { ensureTopics } from '@order-saga/outbox';
+import { ensureTopics, subscribeRetrying } from '@order-saga/outbox';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import { applyBatch, type BatchRecord } from './apply.js';
@@ -90,7 +90,7 @@ export class ProjectionRunner {
       if (!payload.restart) this.options.events?.error?.(payload.error);
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await subscribeRetrying(consumer, { topics: this.topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

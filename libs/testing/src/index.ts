@@ -11,3 +11,4 @@ export { TestProcess, waitFor } from './process.js';
 export { freePort } from './ports.js';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 export { parsePrometheusText, type MetricFamily, type Sample } from './prometheus-text.js';
+export { LocalKafkaCluster, type LocalKafkaClusterOptions } from './kafka-cluster.js';
