@@ -44,13 +44,24 @@ describe('one order, one trace', () => {
     );
 
     // Every consumer span's parent is a span of the same trace (HTTP → outbox → consumer → outbox → …).
-    const byId = new Map(inTrace().map((s) => [s.spanId, s]));
+    // Each service exports in its own batches: a span between two others may arrive last, so the
+    // chains are given time to close before they are checked.
+    let byId = new Map<string, ReceivedSpan>();
     const rootOf = (span: ReceivedSpan): ReceivedSpan => {
       let current = span;
       for (let hops = 0; current.parentSpanId && byId.has(current.parentSpanId) && hops < 100; hops++)
         current = byId.get(current.parentSpanId)!;
       return current;
     };
+    const consumerSpans = () => ['inventory', 'payment', 'shipping'].flatMap((service) => handled(service));
+    await waitFor(
+      () => {
+        byId = new Map(inTrace().map((s) => [s.spanId, s]));
+        return consumerSpans().every((span) => rootOf(span).spanId === rootOf(post()!).spanId);
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    ).catch(() => undefined);
+    byId = new Map(inTrace().map((s) => [s.spanId, s]));
     for (const service of ['inventory', 'payment', 'shipping']) {
       const spans = handled(service);
       expect(spans.length, `${service} consumer spans`).toBeGreaterThan(0);
