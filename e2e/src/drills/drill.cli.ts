@@ -39,10 +39,11 @@ const program = new Command('drill')
     '--attach [url]',
     `run on the system ./scripts/start runs (its supervisor's control surface, default ${supervisorUrl}) instead of starting one of its own: faults through the supervisor, orders through its API, invariants from its databases and topics. Without --attach a drill always starts its own system. Drills that need their own settings, proxies or hooks refuse (\`pnpm drill list\` marks them)`,
   )
-  .option('--json', 'print one JSON object')
+  .option('--json', 'print one JSON object (with `list`: the drills as a JSON array)')
+  .option('--events', 'print progress and each report as JSON lines on stdout, for a program to follow (the console)')
   .addHelpText(
     'after',
-    '\nExamples:\n  pnpm drill list\n  pnpm drill database-outage --quick\n  pnpm drill --quick --json\n  ./scripts/start & pnpm drill consumer-crash --attach --quick',
+    '\nExamples:\n  pnpm drill list\n  pnpm drill database-outage --quick\n  pnpm drill --quick --json\n  pnpm drill poison --quick --events\n  ./scripts/start & pnpm drill consumer-crash --attach --quick',
   )
   .action(
     async (
@@ -53,12 +54,15 @@ const program = new Command('drill')
         quick?: boolean;
         logs?: string;
         json?: boolean;
+        events?: boolean;
         attach?: string | boolean;
       },
     ) => {
       if (name === 'list' && !opts.quick) {
-        for (const d of drills)
-          console.log(`${d.name.padEnd(22)} ${d.summary}${d.ownSystemOnly ? ' [own system only]' : ''}`);
+        if (opts.json) console.log(JSON.stringify(drills.map((d) => ({ name: d.name, summary: d.summary }))));
+        else
+          for (const d of drills)
+            console.log(`${d.name.padEnd(22)} ${d.summary}${d.ownSystemOnly ? ' [own system only]' : ''}`);
         return;
       }
       const attach = opts.attach
@@ -81,27 +85,32 @@ const program = new Command('drill')
       const log = (line: string) => {
         if (!opts.json) process.stderr.write(`${line}\n`);
       };
+      const emit = (event: Record<string, unknown>) => {
+        if (opts.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+      };
       const reports: DrillReport[] = [];
       for (const drill of chosen) {
         const bar =
-          opts.json || !process.stderr.isTTY
+          opts.json || opts.events || !process.stderr.isTTY
             ? undefined
             : new cliProgress.SingleBar(
                 { format: `${drill.name} [{bar}] {value}/{total} orders placed`, clearOnComplete: true },
                 cliProgress.Presets.shades_classic,
               );
         bar?.start(orders, 0);
+        emit({ event: 'start', drill: drill.name, orders });
         const report = await runDrill(drill, {
           orders,
           rate: opts.rate,
           quick: !!opts.quick,
           logDir: opts.logs,
           attach,
-          log: (line) => (bar ? undefined : log(line)),
-          progress: (n) => bar?.update(n),
+          log: (line) => (opts.events ? emit({ event: 'log', line }) : bar ? undefined : log(line)),
+          progress: (n) => (emit({ event: 'progress', drill: drill.name, placed: n, orders }), bar?.update(n)),
         }).finally(() => bar?.stop());
         reports.push(report);
-        if (!opts.json) console.log(`${formatReport(report)}\n`);
+        emit({ event: 'report', report });
+        if (!opts.json && !opts.events) console.log(`${formatReport(report)}\n`);
       }
       if (opts.json)
         console.log(
