@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../infra/tokens.js';
+import type { SeriesRow } from '../stats/saga-series.js';
 import type { OrderSummary } from './order-summary.projection.js';
 
 /** Filters of the order list; all optional, combined with AND. */
@@ -88,5 +89,21 @@ export class OrderSummaryQueries {
       durations: durations.rows,
       compensations: compensations.rows[0]?.n ?? 0,
     };
+  }
+
+  /**
+   * Sagas finished per `stepMs` bucket since `from` (bucket 0 starts at `from`), with the p50 and
+   * p99 of their place → terminal duration; buckets without a finished saga are left out.
+   */
+  async series(from: Date, stepMs: number): Promise<SeriesRow[]> {
+    const { rows } = await this.pool.query<SeriesRow>(
+      `SELECT floor(extract(epoch FROM finished_at - $1::timestamptz) * 1000 / $2)::int AS bucket,
+              count(*)::int AS completed,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99
+         FROM order_summary WHERE finished_at >= $1 GROUP BY 1 ORDER BY 1`,
+      [from, stepMs],
+    );
+    return rows;
   }
 }

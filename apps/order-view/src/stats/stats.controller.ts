@@ -8,16 +8,17 @@ import { CONFIG, type OrderViewConfig } from '../config.js';
 import { FreshnessInterceptor, Freshness } from '../http/freshness.interceptor.js';
 import { KAFKA } from '../infra/tokens.js';
 import { OrderSummaryQueries } from '../order-summary/order-summary.queries.js';
+import { fillSeries, seriesWindow } from './saga-series.js';
 
 const units = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const MAX_WINDOW_MS = 24 * units.h;
 
 /** `15m`, `30s`, `2h`: at most a day. */
-export function parseWindow(text: string): number {
+export function parseWindow(text: string, field = 'window'): number {
   const match = /^([1-9]\d*)([smh])$/.exec(text);
   const ms = match ? Number(match[1]) * units[match[2] as keyof typeof units] : NaN;
   if (!Number.isFinite(ms) || ms > MAX_WINDOW_MS) {
-    throw invalidRequest([{ field: 'window', reason: 'expected a duration such as 30s, 15m or 2h, at most 24h' }]);
+    throw invalidRequest([{ field, reason: 'expected a duration such as 30s, 15m or 2h, at most 24h' }]);
   }
   return ms;
 }
@@ -35,6 +36,25 @@ export const Stats = z.object({
   freshness: Freshness,
 });
 type Stats = Omit<z.infer<typeof Stats>, 'freshness'>;
+
+const MAX_BUCKETS = 240;
+
+export const StatsSeries = z.object({
+  window: z.string(),
+  step: z.string(),
+  buckets: z
+    .array(
+      z.object({
+        start: z.iso.datetime(),
+        completed: z.int().meta({ description: 'sagas that reached a terminal status in this bucket' }),
+        p50: z.number().nullable().meta({ description: 'place → terminal duration (ms) of those sagas; null when none finished' }),
+        p99: z.number().nullable(),
+      }),
+    )
+    .meta({ description: 'oldest first; the last bucket holds the current time' }),
+  freshness: Freshness,
+});
+type StatsSeries = Omit<z.infer<typeof StatsSeries>, 'freshness'>;
 
 @ApiTags('stats')
 @Controller('stats')
@@ -66,6 +86,23 @@ export class StatsController {
       compensations: row.compensations,
       deadLetters,
     };
+  }
+
+  @Get('series')
+  @ApiOperation({ summary: 'Sagas finished and their p50/p99 duration per step over a recent window (sparklines)' })
+  @ApiQuery({ name: 'window', required: false, description: 'e.g. 30m (default), at most 24h' })
+  @ApiQuery({ name: 'step', required: false, description: `bucket width, e.g. 1m (default); at most ${MAX_BUCKETS} buckets` })
+  @ApiOkResponse({ description: 'The series', standardSchema: StatsSeries })
+  @ApiProblemResponses({ 400: 'The window or step is invalid', 503: 'The read model is still back-filling' })
+  async series(@Query('window') window = '30m', @Query('step') step = '1m'): Promise<StatsSeries> {
+    const windowMs = parseWindow(window);
+    const stepMs = parseWindow(step, 'step');
+    if (stepMs > windowMs || windowMs / stepMs > MAX_BUCKETS) {
+      throw invalidRequest([{ field: 'step', reason: `expected at most the window and at most ${MAX_BUCKETS} buckets in it` }]);
+    }
+    const { from, count } = seriesWindow(Date.now(), windowMs, stepMs);
+    const rows = await this.queries.series(new Date(from), stepMs);
+    return { window, step, buckets: fillSeries(rows, from, stepMs, count) };
   }
 
   // Dead letters are counted from the dead-letter topics' offsets (first offset at the window's
