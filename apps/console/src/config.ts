@@ -41,6 +41,16 @@ export const consoleEnv = serviceEnv
       expected: 'an http(s) URL',
       example: 'http://127.0.0.1:16686',
     }),
+    PROMETHEUS_URL: envVar(httpUrl.default('http://127.0.0.1:9090'), {
+      description: "Prometheus with the alert rules (./scripts/start --observe, compose): the System page shows its firing alerts, or that it does not answer",
+      expected: 'an http(s) URL',
+      example: 'http://127.0.0.1:9090',
+    }),
+    CONSOLE_DRILLS: envVar(z.enum(['on', 'off']).default('on'), {
+      description: 'whether an admin may run the failure drills (pnpm drill) from the Drills page; they need the e2e build and a PostgreSQL superuser',
+      expected: 'on or off',
+      example: 'off',
+    }),
     CONSOLE_SPAN_RETENTION_MINUTES: envVar(z.string().regex(/^\d+$/).transform(Number).pipe(z.int().min(1)).default(30), {
       description: 'how long the console keeps the spans it receives over OTLP',
       expected: 'an integer ≥ 1',

@@ -8,8 +8,11 @@ import { deadLetterTopic, topicKeys, topicName } from '@order-saga/contracts';
 import type { Kafka } from 'kafkajs';
 import type { ConsoleConfig } from './config.js';
 import { DeadLetterReader } from './dead-letters/dead-letter-reader.js';
+import { DrillBusy, drillEnvironment, DrillRunner, UnknownDrill } from './drills/drill-runner.js';
 import { callJson, metricSamples, UpstreamError } from './http/upstream.js';
+import { LiveFeed } from './live/live-feed.js';
 import { cookie, CSRF_HEADER, SESSION_COOKIE, Sessions } from './session/sessions.js';
+import { decodeTraceRequest, OtlpDecodeError } from './traces/otlp-protobuf.js';
 import { SpanStore, type ExportTraceServiceRequest } from './traces/span-store.js';
 
 const MIME: Record<string, string> = {
@@ -46,12 +49,24 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
+/** Where the drill CLI is; without it (or with CONSOLE_DRILLS=off) the Drills page only says why. */
+export interface DrillOptions {
+  cli: string;
+  /** The checkout the CLI runs in. */
+  cwd: string;
+}
+
 /**
  * The console's HTTP server: the built page, the console's own JSON API under /api (reading is
- * open, actions need an admin session), server-sent events at /api/events, and an OTLP/HTTP JSON
- * receiver at /v1/traces for local runs.
+ * open, actions need an admin session), server-sent events at /api/events, and an OTLP/HTTP
+ * receiver (JSON or protobuf) at /v1/traces for local runs.
  */
-export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot: string): ConsoleServer {
+export function createConsoleServer(
+  config: ConsoleConfig,
+  kafka: Kafka,
+  webRoot: string,
+  drillOptions?: DrillOptions,
+): ConsoleServer {
   const spans = new SpanStore(config.consoleSpanRetentionMinutes * 60_000);
   const sessions = new Sessions(config.adminToken);
   const prefix = config.kafkaTopicPrefix ?? '';
@@ -59,6 +74,10 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
   const deadLetters = new DeadLetterReader(kafka);
   const view = (path: string) => callJson(`${config.orderViewUrl}${path}`);
   const live = new LiveFeed(view);
+  const drills =
+    config.consoleDrills === 'on' && drillOptions
+      ? new DrillRunner({ ...drillOptions, env: drillEnvironment(config.kafkaBrokers) }, (run) => live.publish('drill', run))
+      : undefined;
 
   async function api(request: IncomingMessage, url: URL, response: ServerResponse): Promise<unknown> {
     const path = url.pathname;
@@ -82,8 +101,18 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
 
     // The services' exporters, not an operator: spans are data to show, not an action.
     if (method === 'POST' && path === '/v1/traces') {
-      if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
-        throw new HttpError(415, 'OTLP/JSON only: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json');
+      const type = request.headers['content-type'] ?? '';
+      if (type.startsWith('application/x-protobuf')) {
+        try {
+          spans.add(decodeTraceRequest(await body(request, 16_000_000)));
+        } catch (error) {
+          if (error instanceof OtlpDecodeError) throw new HttpError(400, error.message);
+          throw error;
+        }
+        return {};
+      }
+      if (!type.startsWith('application/json')) {
+        throw new HttpError(415, 'OTLP/HTTP with application/json or application/x-protobuf only');
       }
       spans.add((await jsonBody(request, 16_000_000)) as ExportTraceServiceRequest);
       return {};
@@ -141,6 +170,19 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
       });
     }
     if (method === 'GET' && path === '/api/system') return system();
+    if (method === 'GET' && path === '/api/drills') return drillList();
+    if (method === 'POST' && path === '/api/drills/run') {
+      if (!drills?.available) throw new HttpError(503, (await drillList()).unavailable ?? 'drills are not available');
+      const { name, quick } = (await jsonBody(request)) as { name?: unknown; quick?: unknown };
+      if (typeof name !== 'string') throw new HttpError(400, 'name: expected the name of a drill');
+      try {
+        return await drills.start(name, quick !== false);
+      } catch (error) {
+        if (error instanceof DrillBusy) throw new HttpError(409, error.message);
+        if (error instanceof UnknownDrill) throw new HttpError(404, error.message);
+        throw error;
+      }
+    }
     if (method === 'GET' && path === '/api/dead-letters') {
       const admin = kafka.admin();
       await admin.connect();
@@ -180,10 +222,23 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
     throw new HttpError(404, `no ${method} ${path}`);
   }
 
+  async function drillList(): Promise<{ unavailable: string | null; drills: unknown[]; run: unknown }> {
+    if (!drills) return { unavailable: 'drills are switched off here (CONSOLE_DRILLS=off)', drills: [], run: null };
+    if (!drills.available) {
+      return { unavailable: 'the drill CLI is not built here (pnpm build builds e2e/dist/drills)', drills: [], run: null };
+    }
+    try {
+      return { unavailable: null, drills: await drills.list(), run: drills.current() };
+    } catch (error) {
+      return { unavailable: `the drill CLI did not list its drills: ${(error as Error).message}`, drills: [], run: drills.current() };
+    }
+  }
+
   async function system(): Promise<unknown> {
-    const [metrics, viewHealth] = await Promise.allSettled([
+    const [metrics, viewHealth, alerts] = await Promise.allSettled([
       callJson(`${config.orderApiUrl}/metrics`),
       view('/health'),
+      callJson(`${config.prometheusUrl}/api/v1/alerts`, {}, 2_000),
     ]);
     const samples =
       metrics.status === 'fulfilled' && typeof metrics.value === 'string'
@@ -194,11 +249,16 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
             'outbox_relay_leader',
             'consumer_lag_messages',
             'consumer_lag_seconds',
+            'retention_headroom_seconds',
           ])
         : [];
     return {
       orderMetrics: metrics.status === 'fulfilled' ? samples : { error: String((metrics.reason as Error).message) },
       orderView: viewHealth.status === 'fulfilled' ? viewHealth.value : { error: String((viewHealth.reason as Error).message) },
+      prometheus:
+        alerts.status === 'fulfilled'
+          ? { url: config.prometheusUrl, running: true, alerts: (alerts.value as { data?: { alerts?: unknown[] } }).data?.alerts ?? [] }
+          : { url: config.prometheusUrl, running: false, error: (alerts.reason as Error).message },
       spansKept: spans.size(),
     };
   }
@@ -228,6 +288,7 @@ export function createConsoleServer(config: ConsoleConfig, kafka: Kafka, webRoot
     spans,
     close: async () => {
       live.stop();
+      drills?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -243,7 +304,8 @@ function filterOf(params: URLSearchParams): DeadLetterFilter {
   return filter;
 }
 
-async function jsonBody(request: IncomingMessage, limit = 10_000): Promise<unknown> {
+/** The request's body, gunzipped when it says so; refused past `limit` bytes as sent. */
+async function body(request: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -251,11 +313,15 @@ async function jsonBody(request: IncomingMessage, limit = 10_000): Promise<unkno
     if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  let body = Buffer.concat(chunks);
-  if (request.headers['content-encoding'] === 'gzip') body = await promisify(gunzip)(body);
-  if (body.length === 0) return {};
+  const raw = Buffer.concat(chunks);
+  return request.headers['content-encoding'] === 'gzip' ? promisify(gunzip)(raw) : raw;
+}
+
+async function jsonBody(request: IncomingMessage, limit = 10_000): Promise<unknown> {
+  const text = await body(request, limit);
+  if (text.length === 0) return {};
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text.toString('utf8'));
   } catch {
     throw new HttpError(400, 'body is not JSON');
   }
@@ -281,53 +347,4 @@ function serveStatic(root: string, pathname: string, response: ServerResponse): 
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
   });
   createReadStream(file).pipe(response);
-}
-
-/**
- * Server-sent events for every open page: the server polls order-view once a second whoever is
- * watching, and tells the pages when the newest order or the counts changed, so a hundred open
- * tabs cost order-view one query a second rather than a hundred.
- */
-class LiveFeed {
-  private readonly clients = new Set<ServerResponse>();
-  private timer: NodeJS.Timeout | undefined;
-  private last = '';
-
-  constructor(private readonly view: (path: string) => Promise<unknown>) {}
-
-  subscribe(request: IncomingMessage, response: ServerResponse): void {
-    response.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    response.write('retry: 2000\n\n');
-    if (this.last) response.write(`event: changed\ndata: ${this.last}\n\n`);
-    this.clients.add(response);
-    request.on('close', () => {
-      this.clients.delete(response);
-      if (this.clients.size === 0) this.stop();
-    });
-    this.timer ??= setInterval(() => void this.poll(), 1_000);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private async poll(): Promise<void> {
-    try {
-      const [page, stats] = (await Promise.all([this.view('/orders?limit=1'), this.view('/stats?window=15m')])) as [
-        { items: { orderId: string; status: string }[] },
-        { ordersByStatus: Record<string, number>; deadLetters: number },
-      ];
-      const stamp = JSON.stringify({ newest: page.items[0] ?? null, counts: stats.ordersByStatus, deadLetters: stats.deadLetters });
-      if (stamp === this.last) return;
-      this.last = stamp;
-      for (const client of this.clients) client.write(`event: changed\ndata: ${stamp}\n\n`);
-    } catch {
-      // order-view down for a moment: the next tick tries again, the pages keep what they show
-    }
-  }
 }
