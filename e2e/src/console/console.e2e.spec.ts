@@ -1,7 +1,9 @@
-// The console in a real browser (Debian's Chromium driven by playwright-core): a live list, one
-// order's lanes and trace, a dead letter replayed, an action refused without the token, axe-core
-// on every page at desktop and phone sizes. With CONSOLE_SCREENSHOTS=1 it also rewrites the
-// screenshots in docs/console/ (`pnpm console:screenshots`).
+// The console in a real browser (Debian's Chromium driven by playwright-core): a live list with
+// its sparklines, one order's lanes and trace, a dead letter replayed, an action refused without
+// the token, the drills listed and a drill refused without it, axe-core on every page at desktop
+// and phone sizes. With CONSOLE_SCREENSHOTS=1 (`pnpm console:screenshots`) it also rewrites the
+// screenshots in docs/console/ and runs one real drill from the page (about a minute more);
+// CONSOLE_E2E_DRILL=1 runs that drill without the screenshots.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const TOKEN = 'console-e2e-admin-token-0123456789';
 const screenshots = process.env.CONSOLE_SCREENSHOTS === '1' ? `${repoRoot}/docs/console` : undefined;
+const runDrill = !!screenshots || process.env.CONSOLE_E2E_DRILL === '1';
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
@@ -35,6 +38,7 @@ let consoleUrl: string;
 let browser: Browser;
 let page: Page;
 let orderId: string;
+let closedPort: number;
 
 /** axe-core's serious and critical findings on the page as it is now, one line each. */
 async function seriousViolations(p: Page): Promise<string[]> {
@@ -105,6 +109,8 @@ describe('console in a browser', () => {
       intervalMs: 1_000,
       message: () => `order-view did not catch up:\n${viewProcess.logs.slice(-3000)}`,
     });
+    // Nothing listens there: the System page must say that Prometheus does not run.
+    closedPort = await freePort();
     consoleProcess = new TestProcess(
       'console',
       `${repoRoot}/apps/console/dist/main.js`,
@@ -116,6 +122,7 @@ describe('console in a browser', () => {
         ORDER_API_URL: system.api,
         ORDER_VIEW_URL: viewUrl,
         ADMIN_TOKEN: TOKEN,
+        PROMETHEUS_URL: `http://127.0.0.1:${closedPort}`,
       },
       { cwd: `${repoRoot}/apps/console` },
     ).start();
@@ -158,6 +165,18 @@ describe('console in a browser', () => {
     const ended = (await system.waitForTerminal(orderId, 180_000)).status;
     await page.locator(`tr[data-order-id="${orderId}"] .status-${ended}`).waitFor({ timeout: 60_000 });
     expect(await page.evaluate('window.marker')).toBe(42);
+
+    // The sparklines: order-view's series counts both finished sagas (the warm-up and this one)
+    // with their durations, and the server pushes it to the page.
+    const series = (await (await fetch(`${viewUrl}/stats/series?window=30m&step=1m`)).json()) as {
+      buckets: { completed: number; p50: number | null; p99: number | null }[];
+    };
+    expect(series.buckets).toHaveLength(30);
+    expect(series.buckets.reduce((n, b) => n + b.completed, 0)).toBeGreaterThanOrEqual(2);
+    expect(series.buckets.some((b) => b.p50 !== null && b.p50 > 0 && b.p99! >= b.p50)).toBe(true);
+    await page.getByRole('img', { name: /^Sagas finished per minute .* at most [1-9]/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('img', { name: /^Place to end of saga .* p50 \d+(\.\d)? m?s/ }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.sparkline canvas').count()).toBe(2);
     await checkPage('sagas', (p) => p.locator(`tr[data-order-id="${orderId}"]`).waitFor());
   }, 400_000);
 
@@ -283,4 +302,94 @@ describe('console in a browser', () => {
     await page.goto(`${consoleUrl}/system`);
     await checkPage('system', (p) => p.getByRole('heading', { name: /Projections/ }).waitFor());
   }, 60_000);
+
+  it('shows_retention_headroom_per_topic_and_says_prometheus_is_not_running_rather_than_showing_no_alerts', async () => {
+    await page.setViewportSize(VIEWPORTS[0]);
+    await page.goto(`${consoleUrl}/system`);
+    const alerts = page.getByRole('region', { name: 'Alerts' });
+    await alerts.getByText(`Prometheus not running at http://127.0.0.1:${closedPort}`).waitFor();
+    // The projection's headroom: one row per topic it reads, none of them deleted yet.
+    const projection = page.getByRole('region', { name: 'Retention headroom of order-summary' });
+    await projection.locator('tbody tr').first().waitFor();
+    const rows = await projection.locator('tbody tr').allInnerTexts();
+    expect(rows.length).toBeGreaterThanOrEqual(7);
+    expect(rows.join('\n')).toContain(`${system.prefix}payment.events`);
+    for (const row of rows) expect(row).toMatch(/\t30 d\t\d+\t\d+\tno$/);
+    // The consumer groups' headroom, from the order service's broker monitor (a sweep every 5 s).
+    await waitFor(
+      async () => {
+        await page.reload();
+        await page.getByRole('heading', { name: /Retention headroom \(consumer groups\)/ }).waitFor();
+        return (await page.getByRole('region', { name: 'Retention headroom of consumer groups' }).locator('tbody tr').count()) > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 2_000, message: () => 'no consumer group headroom on the System page' },
+    );
+    const groups = await page.getByRole('region', { name: 'Retention headroom of consumer groups' }).locator('tbody tr').allInnerTexts();
+    expect(groups.join('\n')).toMatch(/\t(29|30) d/);
+  }, 60_000);
+
+  it('lists_the_drills_and_refuses_to_run_one_without_the_admin_token', async () => {
+    await page.setViewportSize(VIEWPORTS[0]);
+    await page.goto(`${consoleUrl}/drills`);
+    await page.getByRole('heading', { name: 'Drills', exact: true }).waitFor();
+    // Signed out, whatever the tests before left.
+    const signOut = page.getByRole('button', { name: 'Sign out' });
+    if (await signOut.isVisible()) await signOut.click();
+    await page.getByLabel('Admin token').waitFor();
+    for (const name of ['consumer-crash', 'poison', 'out-of-order-commits', 'long-outage']) {
+      await page.locator(`tr[data-drill="${name}"]`).waitFor();
+      expect(await page.getByRole('button', { name: `Run ${name}` }).isDisabled()).toBe(true);
+    }
+
+    const start = (headers: Record<string, string>, name = 'out-of-order-commits') =>
+      fetch(`${consoleUrl}/api/drills/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ name, quick: true }),
+      });
+    expect((await start({})).status).toBe(401);
+    const login = await fetch(`${consoleUrl}/api/session`, { method: 'POST', body: JSON.stringify({ token: TOKEN }) });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrf } = (await login.json()) as { csrf: string };
+    expect((await start({ cookie })).status).toBe(401);
+    // Only a drill the CLI lists can be started: the name never reaches a command line.
+    const unknown = await start({ cookie, 'x-csrf-token': csrf }, '--help');
+    expect(unknown.status).toBe(404);
+    expect((await fetch(`${consoleUrl}/api/drills`).then((r) => r.json())) as { run: unknown }).toMatchObject({ run: null });
+    await checkPage('drills', (p) => p.locator('tr[data-drill="poison"]').waitFor());
+  }, 60_000);
+
+  it.runIf(runDrill)('runs_a_drill_from_the_page_streams_its_progress_and_shows_its_report_and_a_second_one_is_refused', async () => {
+    await page.setViewportSize(VIEWPORTS[0]);
+    await page.goto(`${consoleUrl}/drills`);
+    await page.getByLabel('Admin token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.evaluate('window.marker = 9');
+    await page.getByRole('button', { name: 'Run out-of-order-commits' }).click();
+    const run = page.getByRole('region', { name: 'Current drill' });
+    await run.getByRole('heading', { name: 'out-of-order-commits --quick: running' }).waitFor({ timeout: 30_000 });
+    // While it runs, a second drill is refused, from any session.
+    const login = await fetch(`${consoleUrl}/api/session`, { method: 'POST', body: JSON.stringify({ token: TOKEN }) });
+    const { csrf } = (await login.json()) as { csrf: string };
+    const second = await fetch(`${consoleUrl}/api/drills/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: login.headers.get('set-cookie')!.split(';')[0]!, 'x-csrf-token': csrf },
+      body: JSON.stringify({ name: 'poison', quick: true }),
+    });
+    expect(second.status).toBe(409);
+    expect(await page.getByRole('button', { name: 'Run poison' }).isDisabled()).toBe(true);
+    // Progress arrives over the live feed: orders placed move without a reload.
+    await run.getByText(/Orders placed [1-9]\d* of 30/).waitFor({ timeout: 120_000 });
+    const report = run.getByRole('region', { name: 'Report' });
+    await report.waitFor({ timeout: 300_000 }).catch(async (error: unknown) => {
+      throw new Error(`no report; the page shows:\n${(await run.innerText()).slice(-3000)}`, { cause: error });
+    });
+    expect(await page.evaluate('window.marker')).toBe(9);
+    const text = await report.innerText();
+    expect(text).toMatch(/drill out-of-order-commits: (PASS|FAIL) in \d+\.\d s/);
+    expect(text).toContain('the fault really happened');
+    expect(await report.locator('.invariants li').count()).toBeGreaterThanOrEqual(8);
+    await checkPage('drill-report', (p) => p.getByRole('region', { name: 'Report' }).waitFor());
+  }, 420_000);
 });

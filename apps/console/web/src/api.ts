@@ -88,10 +88,77 @@ export interface MetricSample {
   labels: Record<string, string>;
   value: number;
 }
+export interface RetentionHeadroom {
+  topic: string;
+  partition: number;
+  position: number;
+  earliestRetained: number;
+  latest: number;
+  headroomMessages: number;
+  retentionMs: number | null;
+}
+export interface Alert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'firing' | 'pending' | 'inactive';
+  activeAt?: string;
+  value?: string;
+}
 export interface SystemState {
   orderMetrics: MetricSample[] | { error: string };
-  orderView: { projections?: { name: string; state: string; lagMessages: number | null; lagSeconds: number | null; progress: number | null }[]; error?: string };
+  orderView: {
+    projections?: {
+      name: string;
+      state: string;
+      lagMessages: number | null;
+      lagSeconds: number | null;
+      progress: number | null;
+      rebuildableFromStart: boolean | null;
+      retention: RetentionHeadroom[];
+    }[];
+    error?: string;
+  };
+  prometheus: { url: string; running: true; alerts: Alert[] } | { url: string; running: false; error: string };
   spansKept: number;
+}
+/** The saga series of the last half hour, one bucket a minute (order-view's /stats/series). */
+export interface SagaSeries {
+  window: string;
+  step: string;
+  buckets: { start: string; completed: number; p50: number | null; p99: number | null }[];
+}
+export interface DrillInfo {
+  name: string;
+  summary: string;
+}
+/** What `pnpm drill --json` reports (e2e/src/drills/drill.ts). */
+export interface DrillReport {
+  drill: string;
+  orders: { placed: number; accepted: number; refused: number; byStatus: Record<string, number> };
+  fault: { fault: string; proven: boolean; figures: Record<string, number | string> };
+  drainMs: number | null;
+  durationMs: number;
+  duplicates: { delivered: number; eventsRepublished: number; effects: number };
+  invariants: { name: string; pass: boolean; detail: string }[];
+  pass: boolean;
+}
+export interface DrillRun {
+  id: string;
+  drill: string;
+  quick: boolean;
+  startedAt: string;
+  endedAt: string | null;
+  state: 'running' | 'passed' | 'failed' | 'error';
+  placed: number;
+  orders: number | null;
+  log: string[];
+  report: DrillReport | null;
+  exitCode: number | null;
+}
+export interface Drills {
+  unavailable: string | null;
+  drills: DrillInfo[];
+  run: DrillRun | null;
 }
 
 export class ApiError extends Error {

@@ -2,7 +2,13 @@ import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { api } from './api';
 
 // --- the live feed: one EventSource for the whole page, shared by every component ---
+// `changed`: the sagas changed (pages reload what they show); `series`: the saga series for the
+// sparklines; `drill`: the running drill. The server sends each event's last value on connect.
+const EVENTS = ['changed', 'series', 'drill'] as const;
+export type LiveEvent = (typeof EVENTS)[number];
+
 let version = 0;
+const latest = new Map<LiveEvent, unknown>();
 const listeners = new Set<() => void>();
 let source: EventSource | null = null;
 
@@ -10,10 +16,13 @@ function subscribeLive(listener: () => void): () => void {
   listeners.add(listener);
   if (!source) {
     source = new EventSource('/api/events');
-    source.addEventListener('changed', () => {
-      version++;
-      for (const l of listeners) l();
-    });
+    for (const name of EVENTS) {
+      source.addEventListener(name, (event) => {
+        if (name === 'changed') version++;
+        latest.set(name, JSON.parse((event as MessageEvent<string>).data));
+        for (const l of listeners) l();
+      });
+    }
   }
   return () => {
     listeners.delete(listener);
@@ -27,6 +36,11 @@ function subscribeLive(listener: () => void): () => void {
 /** A number that grows each time the server says the sagas changed (server-sent events). */
 export function useLive(): number {
   return useSyncExternalStore(subscribeLive, () => version);
+}
+
+/** The last value the server pushed as `event`, or undefined before the first one. */
+export function useLiveEvent<T>(event: LiveEvent): T | undefined {
+  return useSyncExternalStore(subscribeLive, () => latest.get(event) as T | undefined);
 }
 
 /** Loads `path` now, again whenever it changes, and again on each live change if `live`. */

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { api, ApiError, setCsrf, type Session } from './api';
 import { navigate, useLocation } from './hooks';
 import { DeadLettersPage } from './pages/dead-letters';
+import { DrillsPage } from './pages/drills';
 import { FailedPage } from './pages/failed';
 import { OrderPage } from './pages/order';
 import { SagasPage } from './pages/sagas';
@@ -28,6 +29,7 @@ const NAV = [
   ['/dead-letters', 'Dead letters'],
   ['/failed', 'Failed sagas'],
   ['/system', 'System'],
+  ['/drills', 'Drills'],
 ] as const;
 
 export interface SessionState {
@@ -95,6 +97,7 @@ function App() {
   else if (path === '/dead-letters') page = state && <DeadLettersPage session={state} />;
   else if (path === '/failed') page = state && <FailedPage session={state} />;
   else if (path === '/system') page = <SystemPage />;
+  else if (path === '/drills') page = state && <DrillsPage session={state} />;
   else page = <SagasPage />;
   return (
     <>

@@ -1,8 +1,59 @@
-import { useState, type FormEvent } from 'react';
-import { STATUSES, type OrderPage, type Stats } from '../api';
+import { useMemo, useState, type FormEvent } from 'react';
+import { STATUSES, type OrderPage, type SagaSeries, type Stats } from '../api';
+import { Sparkline } from '../components/sparkline';
 import { dateTime, money, ms } from '../format';
-import { navigate, useApi, useLocation } from '../hooks';
+import { navigate, useApi, useLiveEvent, useLocation } from '../hooks';
 import { Link } from '../main';
+
+/** Finished sagas per minute and their p50/p99 duration over the last half hour (pushed by the server). */
+function Trends({ series }: { series: SagaSeries | undefined }) {
+  const chart = useMemo(() => {
+    const buckets = series?.buckets ?? [];
+    // The newest bucket is the minute under way: the throughput quotes the last full one.
+    const lastFull = buckets.at(-2);
+    const lastTimed = [...buckets].reverse().find((b) => b.p50 !== null);
+    const counts = buckets.map((b) => b.completed);
+    return {
+      times: buckets.map((b) => Date.parse(b.start) / 1000),
+      throughput: [{ values: buckets.map((b) => b.completed), stroke: '#0b5cad' }],
+      durations: [
+        { values: buckets.map((b) => b.p50), stroke: '#1a6b30' },
+        { values: buckets.map((b) => b.p99), stroke: '#8a1c13' },
+      ],
+      lastFull,
+      lastTimed,
+      maxCount: counts.length ? Math.max(...counts) : 0,
+      maxP99: Math.max(0, ...buckets.map((b) => b.p99 ?? 0)),
+    };
+  }, [series]);
+  return (
+    <section aria-label="Last 30 minutes" className="trends">
+      <figure className="trend">
+        <figcaption>
+          Finished per minute <strong>{chart.lastFull?.completed ?? '–'}</strong>
+          <span className="muted"> (max {chart.maxCount}, 30 min)</span>
+        </figcaption>
+        <Sparkline
+          summary={`Sagas finished per minute over the last 30 minutes: ${chart.lastFull?.completed ?? 'no figure'} in the last full minute, at most ${chart.maxCount}`}
+          times={chart.times}
+          series={chart.throughput}
+        />
+      </figure>
+      <figure className="trend">
+        <figcaption>
+          Duration <span className="key-p50">p50</span> <strong>{ms(chart.lastTimed?.p50 ?? null)}</strong>{' '}
+          <span className="key-p99">p99</span> <strong>{ms(chart.lastTimed?.p99 ?? null)}</strong>
+          <span className="muted"> (max p99 {ms(chart.maxP99 || null)})</span>
+        </figcaption>
+        <Sparkline
+          summary={`Place to end of saga over the last 30 minutes, per minute: p50 ${ms(chart.lastTimed?.p50 ?? null)} and p99 ${ms(chart.lastTimed?.p99 ?? null)} in the last minute with finished sagas, p99 at most ${ms(chart.maxP99 || null)}`}
+          times={chart.times}
+          series={chart.durations}
+        />
+      </figure>
+    </section>
+  );
+}
 
 const FILTERS = ['status', 'customerId', 'sku', 'placedFrom', 'placedTo'] as const;
 
@@ -18,6 +69,7 @@ export function SagasPage() {
   // Only the first page follows the live feed: a later page would shift under the reader.
   const orders = useApi<OrderPage>(`/api/orders?${list}`, !query.get('cursor'));
   const stats = useApi<Stats>('/api/stats?window=15m', true);
+  const series = useLiveEvent<SagaSeries>('series');
   const [draft, setDraft] = useState(() => Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])));
 
   function apply(event: FormEvent) {
@@ -49,6 +101,7 @@ export function SagasPage() {
           <span className="count-value">{ms(stats.data?.placeToTerminalMs.CONFIRMED?.p99 ?? null)}</span> p99 confirmed
         </span>
       </section>
+      <Trends series={series} />
       <form className="filters" onSubmit={apply} aria-label="Filters">
         <label>
           Status

@@ -1,5 +1,20 @@
-import type { MetricSample, SystemState } from '../api';
+import type { MetricSample, RetentionHeadroom, SystemState } from '../api';
+import { dateTime, duration } from '../format';
 import { useApi } from '../hooks';
+
+/** Per topic, the partition closest to losing what the projection still needs. */
+function byTopic(partitions: RetentionHeadroom[]) {
+  const topics = new Map<string, { topic: string; partitions: number; headroom: number; behind: number; retentionMs: number | null; deleted: boolean }>();
+  for (const p of partitions) {
+    const t = topics.get(p.topic) ?? { topic: p.topic, partitions: 0, headroom: Infinity, behind: 0, retentionMs: p.retentionMs, deleted: false };
+    t.partitions++;
+    t.headroom = Math.min(t.headroom, p.headroomMessages);
+    t.behind += Math.max(0, p.latest - p.position);
+    t.deleted ||= p.earliestRetained > 0;
+    topics.set(p.topic, t);
+  }
+  return [...topics.values()];
+}
 
 const labelText = (labels: Record<string, string>) =>
   Object.entries(labels)
@@ -38,18 +53,86 @@ function Samples({ title, samples }: { title: string; samples: MetricSample[] })
   );
 }
 
-/** Outbox backlog and relay leadership, consumer lag (order service), projection lag (order-view). */
+/**
+ * Outbox backlog and relay leadership, consumer lag and retention headroom (order service),
+ * firing alerts (Prometheus), projection lag and retention headroom (order-view).
+ */
 export function SystemPage() {
   const { data, error } = useApi<SystemState>('/api/system', true);
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p>Loading…</p>;
   const metrics = Array.isArray(data.orderMetrics) ? data.orderMetrics : [];
+  const headroom = metrics.filter((s) => s.name === 'retention_headroom_seconds');
   return (
     <>
       <h1>System</h1>
       {!Array.isArray(data.orderMetrics) && <p role="alert">order service metrics: {data.orderMetrics.error}</p>}
       <Samples title="Outbox (order service)" samples={metrics.filter((s) => s.name.startsWith('outbox_'))} />
       <Samples title="Consumer lag (order service's view of the broker)" samples={metrics.filter((s) => s.name.startsWith('consumer_'))} />
+      <section aria-label="Alerts">
+        <h2>Alerts (Prometheus)</h2>
+        {!data.prometheus.running ? (
+          <p>
+            Prometheus not running at <code>{data.prometheus.url}</code> ({data.prometheus.error}): no alert can be shown.{' '}
+            <span className="hint">./scripts/start --observe runs it with the alert rules.</span>
+          </p>
+        ) : data.prometheus.alerts.length === 0 ? (
+          <p>No alert firing or pending (Prometheus at <code>{data.prometheus.url}</code>).</p>
+        ) : (
+          <div className="table-wrap" role="region" aria-label="table (scrolls sideways)" tabIndex={0}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Alert</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Severity</th>
+                  <th scope="col">Since</th>
+                  <th scope="col">Summary</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.prometheus.alerts.map((a, i) => (
+                  <tr key={i} className={a.state === 'firing' ? 'fail' : undefined}>
+                    <td>{a.labels.alertname}</td>
+                    <td>{a.state}</td>
+                    <td>{a.labels.severity ?? '–'}</td>
+                    <td>{a.activeAt ? dateTime(a.activeAt) : '–'}</td>
+                    <td className="summary">{a.annotations.summary ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-label="Retention headroom of consumer groups">
+        <h2>Retention headroom (consumer groups)</h2>
+        <p className="hint">Time before retention deletes the oldest message a group has not read (order service's broker monitor).</p>
+        {headroom.length === 0 ? (
+          <p>No samples.</p>
+        ) : (
+          <div className="table-wrap" role="region" aria-label="table (scrolls sideways)" tabIndex={0}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Group</th>
+                  <th scope="col">Topic</th>
+                  <th scope="col">Headroom</th>
+                </tr>
+              </thead>
+              <tbody>
+                {headroom.map((s, i) => (
+                  <tr key={i}>
+                    <td>{s.labels.group}</td>
+                    <td>{s.labels.topic}</td>
+                    <td>{duration(s.value)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
       <section aria-label="Projections">
         <h2>Projections (order-view)</h2>
         {data.orderView.error && <p role="alert">{data.orderView.error}</p>}
@@ -77,6 +160,41 @@ export function SystemPage() {
             </tbody>
           </table>
         </div>
+        {data.orderView.projections?.map((p) => (
+          <section key={p.name} aria-label={`Retention headroom of ${p.name}`}>
+            <h3>Retention headroom of {p.name}</h3>
+            <p className="hint">
+              Messages between each topic's retention horizon and the projection's position: what retention may still delete before it
+              reaches a message the projection has not applied. {p.rebuildableFromStart === false ? 'Retention has deleted history: a rebuild from offset 0 is no longer possible.' : p.rebuildableFromStart ? 'Every topic still holds offset 0: a rebuild is possible.' : ''}
+            </p>
+            <div className="table-wrap" role="region" aria-label="table (scrolls sideways)" tabIndex={0}>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Topic</th>
+                    <th scope="col">Partitions</th>
+                    <th scope="col">Retention</th>
+                    <th scope="col">Headroom (messages, lowest partition)</th>
+                    <th scope="col">Not applied yet</th>
+                    <th scope="col">History deleted</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {byTopic(p.retention).map((t) => (
+                    <tr key={t.topic}>
+                      <td>{t.topic}</td>
+                      <td>{t.partitions}</td>
+                      <td>{t.retentionMs === null || t.retentionMs < 0 ? 'no limit' : duration(t.retentionMs / 1000)}</td>
+                      <td>{t.headroom}</td>
+                      <td>{t.behind}</td>
+                      <td>{t.deleted ? 'yes' : 'no'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        ))}
       </section>
       <p>Spans kept in memory: {data.spansKept}</p>
     </>
