@@ -51,6 +51,11 @@ export const consoleEnv = serviceEnv
       expected: 'on or off',
       example: 'off',
     }),
+    JAEGER_QUERY_URL: envVar(httpUrl.optional(), {
+      description: "Jaeger's query API as the console reaches it: when set, the order page reads each trace from Jaeger instead of the spans the console received itself",
+      expected: 'an http(s) URL',
+      example: 'http://jaeger:16686',
+    }),
     CONSOLE_SPAN_RETENTION_MINUTES: envVar(z.string().regex(/^\d+$/).transform(Number).pipe(z.int().min(1)).default(30), {
       description: 'how long the console keeps the spans it receives over OTLP',
       expected: 'an integer ≥ 1',

@@ -12,6 +12,7 @@ import { DrillBusy, drillEnvironment, DrillRunner, UnknownDrill } from './drills
 import { callJson, metricSamples, UpstreamError } from './http/upstream.js';
 import { LiveFeed } from './live/live-feed.js';
 import { cookie, CSRF_HEADER, SESSION_COOKIE, Sessions } from './session/sessions.js';
+import { jaegerTrace } from './traces/jaeger-traces.js';
 import { decodeTraceRequest, OtlpDecodeError } from './traces/otlp-protobuf.js';
 import { SpanStore, type ExportTraceServiceRequest } from './traces/span-store.js';
 
@@ -143,11 +144,18 @@ export function createConsoleServer(
       const traceIds = [...new Set(detail.timeline.map((t) => t.traceId).filter((t): t is string => !!t))];
       return {
         ...detail,
-        traces: traceIds.map((traceId) => ({
-          traceId,
-          jaegerUrl: config.jaegerUiUrl ? `${config.jaegerUiUrl}/trace/${traceId}` : null,
-          spans: spans.trace(traceId),
-        })),
+        traces: await Promise.all(
+          traceIds.map(async (traceId) => {
+            const jaegerUrl = config.jaegerUiUrl ? `${config.jaegerUiUrl}/trace/${traceId}` : null;
+            if (!config.jaegerQueryUrl) return { traceId, jaegerUrl, spans: spans.trace(traceId), error: null };
+            // In compose the services export to Jaeger, not to the console: the spans are there.
+            try {
+              return { traceId, jaegerUrl, spans: await jaegerTrace(config.jaegerQueryUrl, traceId), error: null };
+            } catch (error) {
+              return { traceId, jaegerUrl, spans: [], error: `Jaeger: ${(error as Error).message}` };
+            }
+          }),
+        ),
       };
     }
     if (method === 'GET' && path === '/api/stats') {

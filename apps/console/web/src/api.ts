@@ -40,7 +40,7 @@ export interface Span {
 }
 export interface OrderDetail extends OrderSummary {
   timeline: TimelineItem[];
-  traces: { traceId: string; jaegerUrl: string | null; spans: Span[] }[];
+  traces: { traceId: string; jaegerUrl: string | null; spans: Span[]; error: string | null }[];
 }
 export interface Stats {
   window: string;

@@ -65,7 +65,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
       <h2>Trace</h2>
       {order.traces.length === 0 && <p>No trace id was recorded on this order’s messages.</p>}
       {order.traces.map((t) => (
-        <Waterfall key={t.traceId} traceId={t.traceId} spans={t.spans} jaegerUrl={t.jaegerUrl} />
+        <Waterfall key={t.traceId} traceId={t.traceId} spans={t.spans} jaegerUrl={t.jaegerUrl} error={t.error} />
       ))}
     </>
   );
@@ -77,7 +77,7 @@ function depthOf(span: Span, byId: Map<string, Span>): number {
   return depth;
 }
 
-function Waterfall({ traceId, spans, jaegerUrl }: { traceId: string; spans: Span[]; jaegerUrl: string | null }) {
+function Waterfall({ traceId, spans, jaegerUrl, error }: { traceId: string; spans: Span[]; jaegerUrl: string | null; error: string | null }) {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const start = Math.min(...spans.map((s) => s.startMs));
   const end = Math.max(...spans.map((s) => s.startMs + s.durationMs));
@@ -94,7 +94,13 @@ function Waterfall({ traceId, spans, jaegerUrl }: { traceId: string; spans: Span
           </>
         )}
       </p>
-      {spans.length === 0 && <p>No spans received for this trace (yet): is OTEL_EXPORTER_OTLP_ENDPOINT pointed at the console?</p>}
+      {error && <p role="alert">{error}</p>}
+      {spans.length === 0 && !error && (
+        <p>
+          No spans for this trace (yet):{' '}
+          {jaegerUrl ? 'Jaeger does not know it yet.' : 'is OTEL_EXPORTER_OTLP_ENDPOINT pointed at the console?'}
+        </p>
+      )}
       <ol className="waterfall">
         {spans.map((s) => (
           <li key={s.spanId} data-service={s.service} className={s.error ? 'span error' : 'span'}>
