@@ -68,9 +68,10 @@ describe('console in a browser', () => {
     if (screenshots) mkdirSync(screenshots, { recursive: true });
     const consolePort = await freePort();
     consoleUrl = `http://127.0.0.1:${consolePort}`;
+    // The exporters' default encoding, protobuf: the console decodes what every service sends.
     system = await SagaSystem.start('console', {
       OTEL_EXPORTER_OTLP_ENDPOINT: consoleUrl,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       ADMIN_TOKEN: TOKEN,
     });
     // A first order before order-view starts, as the read-side e2e does: order-view started on
