@@ -106,7 +106,8 @@ export class DrillRunner {
       exitCode: null,
     };
     this.run = run;
-    const args = ['--enable-source-maps', this.cli, name, '--events', ...(quick ? ['--quick'] : [])];
+    // The CLI's own experimental warnings (Prisma's WebAssembly engine) are not the drill's output.
+    const args = ['--enable-source-maps', '--disable-warning=ExperimentalWarning', this.cli, name, '--events', ...(quick ? ['--quick'] : [])];
     const child = spawn(process.execPath, args, { cwd: this.cwd, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const changed = () => this.onChange({ ...run, log: [...run.log] });

@@ -6,6 +6,8 @@ export interface SparkSeries {
   values: (number | null)[];
   /** A CSS colour. */
   stroke: string;
+  /** Dots on the values: a sparse series (a minute with a figure between minutes without) draws no line. */
+  points?: boolean;
 }
 
 const HEIGHT = 44;
@@ -18,10 +20,12 @@ const HEIGHT = 44;
 export function Sparkline({ summary, times, series }: { summary: string; times: number[]; series: SparkSeries[] }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const strokes = series.map((s) => s.stroke).join(',');
+  // The chart is built again only when the lines' looks change, not on every new value.
+  const looks = JSON.stringify(series.map((s) => [s.stroke, !!s.points]));
 
   useEffect(() => {
     const element = box.current!;
+    const lines = JSON.parse(looks) as [string, boolean][];
     plot.current = new uPlot(
       {
         width: element.clientWidth || 200,
@@ -31,10 +35,10 @@ export function Sparkline({ summary, times, series }: { summary: string; times: 
         select: { show: false, left: 0, top: 0, width: 0, height: 0 },
         axes: [{ show: false }, { show: false }],
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.1] } },
-        padding: [2, 2, 2, 2],
-        series: [{}, ...strokes.split(',').map((stroke) => ({ stroke, width: 1.5, points: { show: false } }))],
+        padding: [4, 4, 4, 4],
+        series: [{}, ...lines.map(([stroke, points]) => ({ stroke, width: 1.5, points: { show: points, size: 4, fill: stroke } }))],
       },
-      [[], ...strokes.split(',').map(() => [])],
+      [[], ...lines.map(() => [])],
       element,
     );
     // The canvas has a fixed size: follow the box when the window (a phone turned) changes.
@@ -45,11 +49,11 @@ export function Sparkline({ summary, times, series }: { summary: string; times: 
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [strokes]);
+  }, [looks]);
 
   useEffect(() => {
     plot.current?.setData([times, ...series.map((s) => s.values)] as uPlot.AlignedData);
-  }, [times, series, strokes]);
+  }, [times, series, looks]);
 
   return <div ref={box} className="sparkline" role="img" aria-label={summary} />;
 }

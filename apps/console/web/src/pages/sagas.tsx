@@ -17,8 +17,8 @@ function Trends({ series }: { series: SagaSeries | undefined }) {
       times: buckets.map((b) => Date.parse(b.start) / 1000),
       throughput: [{ values: buckets.map((b) => b.completed), stroke: '#0b5cad' }],
       durations: [
-        { values: buckets.map((b) => b.p50), stroke: '#1a6b30' },
-        { values: buckets.map((b) => b.p99), stroke: '#8a1c13' },
+        { values: buckets.map((b) => b.p50), stroke: '#1a6b30', points: true },
+        { values: buckets.map((b) => b.p99), stroke: '#8a1c13', points: true },
       ],
       lastFull,
       lastTimed,

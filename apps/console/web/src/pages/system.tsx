@@ -2,13 +2,17 @@ import type { MetricSample, RetentionHeadroom, SystemState } from '../api';
 import { dateTime, duration } from '../format';
 import { useApi } from '../hooks';
 
-/** Per topic, the partition closest to losing what the projection still needs. */
+/**
+ * Per topic, summed over its partitions: the messages retention may still delete that the
+ * projection has already applied (its headroom), and those it has not applied yet (which
+ * retention must not reach).
+ */
 function byTopic(partitions: RetentionHeadroom[]) {
   const topics = new Map<string, { topic: string; partitions: number; headroom: number; behind: number; retentionMs: number | null; deleted: boolean }>();
   for (const p of partitions) {
-    const t = topics.get(p.topic) ?? { topic: p.topic, partitions: 0, headroom: Infinity, behind: 0, retentionMs: p.retentionMs, deleted: false };
+    const t = topics.get(p.topic) ?? { topic: p.topic, partitions: 0, headroom: 0, behind: 0, retentionMs: p.retentionMs, deleted: false };
     t.partitions++;
-    t.headroom = Math.min(t.headroom, p.headroomMessages);
+    t.headroom += p.headroomMessages;
     t.behind += Math.max(0, p.latest - p.position);
     t.deleted ||= p.earliestRetained > 0;
     topics.set(p.topic, t);
@@ -164,8 +168,8 @@ export function SystemPage() {
           <section key={p.name} aria-label={`Retention headroom of ${p.name}`}>
             <h3>Retention headroom of {p.name}</h3>
             <p className="hint">
-              Messages between each topic's retention horizon and the projection's position: what retention may still delete before it
-              reaches a message the projection has not applied. {p.rebuildableFromStart === false ? 'Retention has deleted history: a rebuild from offset 0 is no longer possible.' : p.rebuildableFromStart ? 'Every topic still holds offset 0: a rebuild is possible.' : ''}
+              Per topic: the messages between the retention horizon and the projection's position (retention may delete them
+              without loss to the live projection, though a rebuild needs them), and those not applied yet, which it must not reach. {p.rebuildableFromStart === false ? 'Retention has deleted history: a rebuild from offset 0 is no longer possible.' : p.rebuildableFromStart ? 'Every topic still holds offset 0: a rebuild is possible.' : ''}
             </p>
             <div className="table-wrap" role="region" aria-label="table (scrolls sideways)" tabIndex={0}>
               <table>
@@ -174,7 +178,7 @@ export function SystemPage() {
                     <th scope="col">Topic</th>
                     <th scope="col">Partitions</th>
                     <th scope="col">Retention</th>
-                    <th scope="col">Headroom (messages, lowest partition)</th>
+                    <th scope="col">Retained, applied (messages)</th>
                     <th scope="col">Not applied yet</th>
                     <th scope="col">History deleted</th>
                   </tr>
