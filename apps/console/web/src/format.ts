@@ -23,3 +23,10 @@ export function duration(seconds: number): string {
   }
   return parts.join(' ');
 }
+
+/**
+ * An order id short enough for a table. Order ids are UUIDv7: the first digits are the time, so
+ * orders placed within a minute share them ("01a23584" for both orders of one screenshot); the
+ * last digits are random and tell them apart.
+ */
+export const shortId = (id: string) => `${id.slice(0, 8)}…${id.slice(-4)}`;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { OrderSummary } from '../api';
-import { dateTime, money } from '../format';
+import { dateTime, money, shortId } from '../format';
 import { useApi } from '../hooks';
 import { Link, type SessionState } from '../main';
 
@@ -44,7 +44,7 @@ export function FailedPage({ session }: { session: SessionState }) {
               {orders.map((o) => (
                 <tr key={o.orderId}>
                   <td>
-                    <Link to={`/orders/${o.orderId}`}>{o.orderId.slice(0, 8)}</Link>
+                    <Link to={`/orders/${o.orderId}`}>{shortId(o.orderId)}</Link>
                   </td>
                   <td>{o.reason ?? '–'}</td>
                   <td>{o.customerId}</td>

@@ -1,7 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { STATUSES, type OrderPage, type SagaSeries, type Stats } from '../api';
 import { Sparkline } from '../components/sparkline';
-import { dateTime, money, ms } from '../format';
+import { dateTime, money, ms, shortId } from '../format';
 import { navigate, useApi, useLiveEvent, useLocation } from '../hooks';
 import { Link } from '../main';
 
@@ -148,7 +148,7 @@ export function SagasPage() {
             {orders.data?.items.map((o) => (
               <tr key={o.orderId} data-order-id={o.orderId}>
                 <td>
-                  <Link to={`/orders/${o.orderId}`}>{o.orderId.slice(0, 8)}</Link>
+                  <Link to={`/orders/${o.orderId}`}>{shortId(o.orderId)}</Link>
                 </td>
                 <td>
                   <span className={`badge status-${o.status}`}>{o.status}</span>
