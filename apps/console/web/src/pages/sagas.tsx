@@ -1,9 +1,12 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useMemo, useState, type FormEvent } from 'react';
 import { STATUSES, type OrderPage, type SagaSeries, type Stats } from '../api';
-import { Sparkline } from '../components/sparkline';
 import { dateTime, money, ms, shortId } from '../format';
 import { navigate, useApi, useLiveEvent, useLocation } from '../hooks';
 import { Link } from '../main';
+
+// The chart library (uPlot, ~23 kB gzipped) loads with the first page that draws a chart, not
+// with every page of the console.
+const Sparkline = lazy(() => import('../components/sparkline').then((m) => ({ default: m.Sparkline })));
 
 /** Finished sagas per minute and their p50/p99 duration over the last half hour (pushed by the server). */
 function Trends({ series }: { series: SagaSeries | undefined }) {
@@ -33,11 +36,13 @@ function Trends({ series }: { series: SagaSeries | undefined }) {
           Finished per minute <strong>{chart.lastFull?.completed ?? '–'}</strong>
           <span className="muted"> (max {chart.maxCount}, 30 min)</span>
         </figcaption>
-        <Sparkline
-          summary={`Sagas finished per minute over the last 30 minutes: ${chart.lastFull?.completed ?? 'no figure'} in the last full minute, at most ${chart.maxCount}`}
-          times={chart.times}
-          series={chart.throughput}
-        />
+        <Suspense fallback={<div className="sparkline" />}>
+          <Sparkline
+            summary={`Sagas finished per minute over the last 30 minutes: ${chart.lastFull?.completed ?? 'no figure'} in the last full minute, at most ${chart.maxCount}`}
+            times={chart.times}
+            series={chart.throughput}
+          />
+        </Suspense>
       </figure>
       <figure className="trend">
         <figcaption>
@@ -45,11 +50,13 @@ function Trends({ series }: { series: SagaSeries | undefined }) {
           <span className="key-p99">p99</span> <strong>{ms(chart.lastTimed?.p99 ?? null)}</strong>
           <span className="muted"> (max p99 {ms(chart.maxP99 || null)})</span>
         </figcaption>
-        <Sparkline
-          summary={`Place to end of saga over the last 30 minutes, per minute: p50 ${ms(chart.lastTimed?.p50 ?? null)} and p99 ${ms(chart.lastTimed?.p99 ?? null)} in the last minute with finished sagas, p99 at most ${ms(chart.maxP99 || null)}`}
-          times={chart.times}
-          series={chart.durations}
-        />
+        <Suspense fallback={<div className="sparkline" />}>
+          <Sparkline
+            summary={`Place to end of saga over the last 30 minutes, per minute: p50 ${ms(chart.lastTimed?.p50 ?? null)} and p99 ${ms(chart.lastTimed?.p99 ?? null)} in the last minute with finished sagas, p99 at most ${ms(chart.maxP99 || null)}`}
+            times={chart.times}
+            series={chart.durations}
+          />
+        </Suspense>
       </figure>
     </section>
   );
@@ -92,13 +99,16 @@ export function SagasPage() {
           </Link>
         ))}
         <span className="count">
-          <span className="count-value">{stats.data ? stats.data.completedPerMinute.toFixed(1) : '–'}</span> done/min
+          <span className="count-value">{stats.data ? stats.data.completedPerMinute.toFixed(1) : '–'}</span>{' '}
+          done/min
         </span>
         <span className="count">
-          <span className="count-value">{ms(stats.data?.placeToTerminalMs.CONFIRMED?.p50 ?? null)}</span> p50 confirmed
+          <span className="count-value">{ms(stats.data?.placeToTerminalMs.CONFIRMED?.p50 ?? null)}</span> p50
+          confirmed
         </span>
         <span className="count">
-          <span className="count-value">{ms(stats.data?.placeToTerminalMs.CONFIRMED?.p99 ?? null)}</span> p99 confirmed
+          <span className="count-value">{ms(stats.data?.placeToTerminalMs.CONFIRMED?.p99 ?? null)}</span> p99
+          confirmed
         </span>
       </section>
       <Trends series={series} />
@@ -114,7 +124,10 @@ export function SagasPage() {
         </label>
         <label>
           Customer
-          <input value={draft.customerId} onChange={(e) => setDraft({ ...draft, customerId: e.target.value })} />
+          <input
+            value={draft.customerId}
+            onChange={(e) => setDraft({ ...draft, customerId: e.target.value })}
+          />
         </label>
         <label>
           SKU
@@ -122,11 +135,19 @@ export function SagasPage() {
         </label>
         <label>
           Placed from
-          <input type="datetime-local" value={draft.placedFrom?.slice(0, 16)} onChange={(e) => setDraft({ ...draft, placedFrom: e.target.value })} />
+          <input
+            type="datetime-local"
+            value={draft.placedFrom?.slice(0, 16)}
+            onChange={(e) => setDraft({ ...draft, placedFrom: e.target.value })}
+          />
         </label>
         <label>
           Placed to
-          <input type="datetime-local" value={draft.placedTo?.slice(0, 16)} onChange={(e) => setDraft({ ...draft, placedTo: e.target.value })} />
+          <input
+            type="datetime-local"
+            value={draft.placedTo?.slice(0, 16)}
+            onChange={(e) => setDraft({ ...draft, placedTo: e.target.value })}
+          />
         </label>
         <button type="submit">Apply</button>
       </form>
@@ -165,7 +186,11 @@ export function SagasPage() {
       </div>
       {orders.data?.items.length === 0 && <p>No orders match.</p>}
       <nav aria-label="Pagination" className="pager">
-        {query.get('cursor') && <button type="button" onClick={() => history.back()}>Previous page</button>}
+        {query.get('cursor') && (
+          <button type="button" onClick={() => history.back()}>
+            Previous page
+          </button>
+        )}
         {orders.data?.nextCursor && (
           <button
             type="button"
