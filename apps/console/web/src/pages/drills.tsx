@@ -122,26 +122,25 @@ export function DrillsPage({ session }: { session: SessionState }) {
                 <tr>
                   <th scope="col">Drill</th>
                   <th scope="col">What it does, what must hold</th>
-                  <th scope="col">Action</th>
                 </tr>
               </thead>
               <tbody>
                 {data.drills.map((d) => (
                   <tr key={d.name} data-drill={d.name}>
                     <td>
-                      <code>{d.name}</code>
+                      <div className="drill-name">
+                        <code>{d.name}</code>
+                        <button
+                          type="button"
+                          aria-label={`Run ${d.name}`}
+                          disabled={!session.session.signedIn || running}
+                          onClick={() => start(d.name)}
+                        >
+                          Run
+                        </button>
+                      </div>
                     </td>
                     <td className="summary">{d.summary}</td>
-                    <td>
-                      <button
-                        type="button"
-                        aria-label={`Run ${d.name}`}
-                        disabled={!session.session.signedIn || running}
-                        onClick={() => start(d.name)}
-                      >
-                        Run
-                      </button>
-                    </td>
                   </tr>
                 ))}
               </tbody>
