@@ -10,9 +10,8 @@
 import { fileURLToPath } from 'node:url';
 import { topicKeys, topicName } from '@order-saga/contracts';
 import { createKafka, ensureTopics } from '@order-saga/outbox';
-import { TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
+import { freePort, TestProcess, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import { Command } from 'commander';
-import { createServer } from 'node:net';
 import { OrderView } from './order-view.js';
 import { publishOrders } from './synthetic-orders.js';
 
@@ -24,16 +23,6 @@ const opts = new Command('list-1m')
   .opts<{ orders: string; requests: string }>();
 const orders = Number(opts.orders);
 const requests = Number(opts.requests);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 

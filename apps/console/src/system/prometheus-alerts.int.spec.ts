@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@order-saga/testing';
 import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsoleConfig } from '../config.js';
@@ -16,16 +17,6 @@ import { createConsoleServer, type ConsoleServer } from '../server.js';
 const PROMETHEUS = '/usr/bin/prometheus';
 const rules = fileURLToPath(new URL('../../../../observability/prometheus/alerts.yml', import.meta.url));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createTcpServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe.skipIf(!existsSync(PROMETHEUS))('alerts from a real Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'console-prometheus-'));
   let target: Server;
@@ -35,7 +26,7 @@ describe.skipIf(!existsSync(PROMETHEUS))('alerts from a real Prometheus', () => 
   let prometheusUrl: string;
 
   beforeAll(async () => {
-    target = createHttpServer((_request, response) => {
+    target = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       response.end('# TYPE dead_letter_messages gauge\ndead_letter_messages{topic="t.inventory.commands.dlt"} 2\n');
     });
