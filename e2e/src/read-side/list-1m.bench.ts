@@ -6,7 +6,7 @@
 // request) and straight at order-view, and prints EXPLAIN ANALYZE of each list query. Drops the
 // database and the topics after.
 //
-//   pnpm build && node e2e/dist/read-side/list-1m.bench.js [--orders 1000000] [--requests 200]
+//   pnpm build && pnpm bench:list [--orders 1000000] [--requests 200]
 import { fileURLToPath } from 'node:url';
 import { topicKeys, topicName } from '@order-saga/contracts';
 import { createKafka, ensureTopics } from '@order-saga/outbox';
