@@ -101,8 +101,8 @@ export function DrillsPage({ session }: { session: SessionState }) {
       <h1>Drills</h1>
       <p className="hint">
         Each drill starts a system of its own (scratch databases, its own topics, the four services), places orders, injects one
-        fault and checks the invariants: with --quick most take half a minute to a minute and a half (relay-crash about three
-        minutes), without it several minutes. One at a time.
+        fault and checks the invariants: with --quick each takes half a minute to a minute and a half here (broker-kill starts a
+        3-node Kafka cluster of its own), without it several minutes (long-outage at least 5.5). One at a time.
       </p>
       {error && <p role="alert">{error}</p>}
       {data?.unavailable && <p role="alert">{data.unavailable}</p>}
