@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deadLetterTopic, topicName } from '@order-saga/contracts';
 import { createKafka } from '@order-saga/outbox';
 import { parsePrometheusText, testInfra, uniqueTopicPrefix, waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,6 +189,20 @@ describe('read side: order-view projects every service’s messages', () => {
     }>('/stats?window=15m');
     expect(Object.values(stats.body.ordersByStatus).reduce((a, b) => a + b, 0)).toBe(COUNT);
     expect(stats.body.placeToTerminalMs.CONFIRMED!.p99).toBeGreaterThan(0);
+
+    // Dead letters in the window, counted from the dead-letter topics' offsets over one admin
+    // connection kept across requests: a record put on one is counted by the next request.
+    const deadLetters = async () =>
+      (await view.get<{ deadLetters: number }>('/stats?window=15m')).body.deadLetters;
+    const before = await deadLetters();
+    const producer = createKafka({ clientId: 'readside-dlt', brokers: testInfra().kafkaBrokers }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: deadLetterTopic(topicName('payment.commands', system.prefix)),
+      messages: [{ key: 'x', value: '{}' }],
+    });
+    await producer.disconnect();
+    await expect.poll(deadLetters, { timeout: 15_000 }).toBe(before + 1);
   }, 300_000);
 
   it('rebuilds from offset 0 into an identical read model while reads keep answering, resuming after a SIGKILL halfway', async () => {

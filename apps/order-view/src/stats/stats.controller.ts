@@ -1,8 +1,8 @@
-import { Controller, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Inject, type OnModuleDestroy, Query, UseInterceptors } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { deadLetterTopic, topicKeys, topicName } from '@order-saga/contracts';
 import { ApiProblemResponses, invalidRequest } from '@order-saga/http';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { CONFIG, type OrderViewConfig } from '../config.js';
 import { FreshnessInterceptor, Freshness } from '../http/freshness.interceptor.js';
@@ -59,7 +59,13 @@ type StatsSeries = Omit<z.infer<typeof StatsSeries>, 'freshness'>;
 @ApiTags('stats')
 @Controller('stats')
 @UseInterceptors(FreshnessInterceptor)
-export class StatsController {
+export class StatsController implements OnModuleDestroy {
+  /**
+   * One admin connection for every request (the console asks every second while a page is open),
+   * opened on first use and dropped after a failure so that the next request reconnects.
+   */
+  private admin?: Promise<Admin>;
+
   constructor(
     private readonly queries: OrderSummaryQueries,
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -108,26 +114,49 @@ export class StatsController {
   // Dead letters are counted from the dead-letter topics' offsets (first offset at the window's
   // start to the end), without consuming them.
   private async deadLettersSince(since: Date): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
+    const admin = await this.connectedAdmin();
     try {
       const existing = new Set(await admin.listTopics());
-      let total = 0;
-      for (const key of topicKeys) {
-        const topic = deadLetterTopic(topicName(key, this.config.kafkaTopicPrefix));
-        if (!existing.has(topic)) continue;
-        const [from, to] = await Promise.all([
-          admin.fetchTopicOffsetsByTimestamp(topic, since.getTime()),
-          admin.fetchTopicOffsets(topic),
-        ]);
-        for (const end of to) {
-          const start = Number(from.find((p) => p.partition === end.partition)?.offset ?? end.high);
-          total += Math.max(0, Number(end.high) - (start < 0 ? Number(end.high) : start));
-        }
-      }
-      return total;
-    } finally {
-      await admin.disconnect();
+      const topics = topicKeys
+        .map((key) => deadLetterTopic(topicName(key, this.config.kafkaTopicPrefix)))
+        .filter((topic) => existing.has(topic));
+      const counts = await Promise.all(
+        topics.map(async (topic) => {
+          const [from, to] = await Promise.all([
+            admin.fetchTopicOffsetsByTimestamp(topic, since.getTime()),
+            admin.fetchTopicOffsets(topic),
+          ]);
+          let total = 0;
+          for (const end of to) {
+            const start = Number(from.find((p) => p.partition === end.partition)?.offset ?? end.high);
+            total += Math.max(0, Number(end.high) - (start < 0 ? Number(end.high) : start));
+          }
+          return total;
+        }),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    } catch (error) {
+      await this.dropAdmin();
+      throw error;
     }
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      this.admin = admin.connect().then(() => admin);
+      this.admin.catch(() => (this.admin = undefined));
+    }
+    return this.admin;
+  }
+
+  private async dropAdmin(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.dropAdmin();
   }
 }
