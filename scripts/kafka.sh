@@ -170,6 +170,10 @@ share.coordinator.state.topic.replication.factor=$replicas
 share.coordinator.state.topic.min.isr=$min_isr
 # Tests join fresh consumer groups all the time; the default 3 s delay would be paid each time.
 group.initial.rebalance.delay.ms=0
+# The log cleaner allocates its whole dedupe buffer at start (default 128 MB): with a small heap
+# (a drill's 256m nodes) that was an OutOfMemoryError at start-up. The compacted topics here are
+# small; 16 MB is plenty.
+log.cleaner.dedupe.buffer.size=16777216
 EOF
   cat >"$RUN_DIR/log4j2.properties" <<'EOF'
 status = warn

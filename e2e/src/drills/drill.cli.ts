@@ -40,7 +40,10 @@ const program = new Command('drill')
     `run on the system ./scripts/start runs (its supervisor's control surface, default ${supervisorUrl}) instead of starting one of its own: faults through the supervisor, orders through its API, invariants from its databases and topics. Without --attach a drill always starts its own system. Drills that need their own settings, proxies or hooks refuse (\`pnpm drill list\` marks them)`,
   )
   .option('--json', 'print one JSON object (with `list`: the drills as a JSON array)')
-  .option('--events', 'print progress and each report as JSON lines on stdout, for a program to follow (the console)')
+  .option(
+    '--events',
+    'print progress and each report as JSON lines on stdout, for a program to follow (the console)',
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  pnpm drill list\n  pnpm drill database-outage --quick\n  pnpm drill --quick --json\n  pnpm drill poison --quick --events\n  ./scripts/start & pnpm drill consumer-crash --attach --quick',
@@ -99,6 +102,9 @@ const program = new Command('drill')
               );
         bar?.start(orders, 0);
         emit({ event: 'start', drill: drill.name, orders });
+        const started = Date.now();
+        // A drill that cannot run (its system or its cluster did not start) is a FAIL in the
+        // report, and `all` goes on with the next one and still prints its table.
         const report = await runDrill(drill, {
           orders,
           rate: opts.rate,
@@ -106,8 +112,16 @@ const program = new Command('drill')
           logDir: opts.logs,
           attach,
           log: (line) => (opts.events ? emit({ event: 'log', line }) : bar ? undefined : log(line)),
-          progress: (n) => (emit({ event: 'progress', drill: drill.name, placed: n, orders }), bar?.update(n)),
-        }).finally(() => bar?.stop());
+          progress: (n) => (
+            emit({ event: 'progress', drill: drill.name, placed: n, orders }),
+            bar?.update(n)
+          ),
+        })
+          .catch((error: unknown) => {
+            if (error instanceof DrillRefused) throw error;
+            return couldNotRun(drill.name, error, Date.now() - started);
+          })
+          .finally(() => bar?.stop());
         reports.push(report);
         emit({ event: 'report', report });
         if (!opts.json && !opts.events) console.log(`${formatReport(report)}\n`);
@@ -126,6 +140,20 @@ const program = new Command('drill')
       if (reports.some((r) => !r.pass)) process.exitCode = 1;
     },
   );
+
+function couldNotRun(drill: string, error: unknown, durationMs: number): DrillReport {
+  const detail = error instanceof Error ? error.message : String(error);
+  return {
+    drill,
+    orders: { placed: 0, accepted: 0, refused: 0, byStatus: {} },
+    fault: { fault: 'none: the drill could not run', proven: false, figures: {} },
+    drainMs: null,
+    durationMs,
+    duplicates: { delivered: 0, eventsRepublished: 0, effects: 0 },
+    invariants: [{ name: 'the drill ran', pass: false, detail: detail.slice(0, 2000) }],
+    pass: false,
+  };
+}
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
