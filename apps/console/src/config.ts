@@ -46,6 +46,11 @@ export const consoleEnv = serviceEnv
       expected: 'an http(s) URL',
       example: 'http://127.0.0.1:9090',
     }),
+    SUPERVISOR_URL: envVar(httpUrl.default('http://127.0.0.1:3900'), {
+      description: "the control surface of ./scripts/start's supervisor: the System page lists its processes (state, pid, restarts), or says it does not answer",
+      expected: 'an http(s) URL',
+      example: 'http://127.0.0.1:3900',
+    }),
     CONSOLE_DRILLS: envVar(z.enum(['on', 'off']).default('on'), {
       description: 'whether an admin may run the failure drills (pnpm drill) from the Drills page; they need the e2e build and a PostgreSQL superuser',
       expected: 'on or off',

@@ -243,10 +243,12 @@ export function createConsoleServer(
   }
 
   async function system(): Promise<unknown> {
-    const [metrics, viewHealth, alerts] = await Promise.allSettled([
+    const [metrics, viewHealth, alerts, processes] = await Promise.allSettled([
       callJson(`${config.orderApiUrl}/metrics`),
       view('/health'),
       callJson(`${config.prometheusUrl}/api/v1/alerts`, {}, 2_000),
+      // Reading the supervisor's list needs no token; changing a process does (pnpm system).
+      callJson(`${config.supervisorUrl}/processes`, {}, 2_000),
     ]);
     const samples =
       metrics.status === 'fulfilled' && typeof metrics.value === 'string'
@@ -267,6 +269,17 @@ export function createConsoleServer(
         alerts.status === 'fulfilled'
           ? { url: config.prometheusUrl, running: true, alerts: (alerts.value as { data?: { alerts?: unknown[] } }).data?.alerts ?? [] }
           : { url: config.prometheusUrl, running: false, error: (alerts.reason as Error).message },
+      supervisor:
+        processes.status === 'fulfilled' && Array.isArray(processes.value)
+          ? { url: config.supervisorUrl, running: true, processes: processes.value }
+          : {
+              url: config.supervisorUrl,
+              running: false,
+              error:
+                processes.status === 'rejected'
+                  ? (processes.reason as Error).message
+                  : 'its /processes did not answer a list',
+            },
       spansKept: spans.size(),
     };
   }

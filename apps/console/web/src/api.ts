@@ -119,7 +119,18 @@ export interface SystemState {
     error?: string;
   };
   prometheus: { url: string; running: true; alerts: Alert[] } | { url: string; running: false; error: string };
+  supervisor: { url: string; running: true; processes: SupervisedProcess[] } | { url: string; running: false; error: string };
   spansKept: number;
+}
+/** A process of ./scripts/start's supervisor (its GET /processes). */
+export interface SupervisedProcess {
+  name: string;
+  group: string;
+  pid: number | null;
+  state: string;
+  restarts: number;
+  port: number | null;
+  nextStartInMs: number | null;
 }
 /** The saga series of the last half hour, one bucket a minute (order-view's /stats/series). */
 export interface SagaSeries {

@@ -73,6 +73,43 @@ export function SystemPage() {
       {!Array.isArray(data.orderMetrics) && <p role="alert">order service metrics: {data.orderMetrics.error}</p>}
       <Samples title="Outbox (order service)" samples={metrics.filter((s) => s.name.startsWith('outbox_'))} />
       <Samples title="Consumer lag (order service's view of the broker)" samples={metrics.filter((s) => s.name.startsWith('consumer_'))} />
+      <section aria-label="Processes">
+        <h2>Processes (supervisor)</h2>
+        {!data.supervisor.running ? (
+          <p>
+            The supervisor does not answer at <code>{data.supervisor.url}</code> ({data.supervisor.error}).{' '}
+            <span className="hint">./scripts/start runs one; it restarts a process that dies.</span>
+          </p>
+        ) : (
+          <div className="table-wrap" role="region" aria-label="processes table (scrolls sideways)" tabIndex={0}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Process</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Restarts</th>
+                  <th scope="col">pid</th>
+                  <th scope="col">Port</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.supervisor.processes.map((p) => (
+                  <tr key={p.name} className={p.state === 'running' ? undefined : 'fail'}>
+                    <td>{p.name}</td>
+                    <td>
+                      {p.state}
+                      {p.nextStartInMs !== null ? ` (restart in ${(p.nextStartInMs / 1000).toFixed(1)} s)` : ''}
+                    </td>
+                    <td>{p.restarts}</td>
+                    <td>{p.pid ?? '–'}</td>
+                    <td>{p.port ?? '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
       <section aria-label="Alerts">
         <h2>Alerts (Prometheus)</h2>
         {!data.prometheus.running ? (
