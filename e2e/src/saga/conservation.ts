@@ -1,3 +1,4 @@
+import { waitFor } from '@order-saga/testing';
 import { expect } from 'vitest';
 import {
   creditViolations,
@@ -77,4 +78,36 @@ export async function expectConserved(
     orders.filter((o) => o.status === 'CONFIRMED' && o.items.some((i) => i.sku === 'last-one')).length,
   ).toBeLessThanOrEqual(1);
   return effects;
+}
+
+/**
+ * Waits until every saga of `orderIds` ended CONFIRMED, REJECTED or CANCELLED, then reads the
+ * orders. One query for all sagas every half second: polling each order over HTTP was itself
+ * enough load to starve the services on two cores. COMPENSATION_FAILED is not an end: such a saga
+ * keeps compensating until it is CANCELLED.
+ */
+export async function ordersOnceEnded(
+  system: SagaSystem,
+  orderIds: readonly string[],
+  timeoutMs = 240_000,
+): Promise<OrderView[]> {
+  let open: { status: string; n: string }[] = [];
+  await waitFor(
+    async () => {
+      open = await system.query<{ status: string; n: string }>(
+        'order',
+        `SELECT status, count(*) AS n FROM saga
+          WHERE order_id = ANY($1::uuid[]) AND status NOT IN ('CONFIRMED', 'REJECTED', 'CANCELLED')
+          GROUP BY status`,
+        [orderIds],
+      );
+      return open.length === 0;
+    },
+    {
+      timeoutMs,
+      intervalMs: 500,
+      message: () => `sagas not finished: ${JSON.stringify(open)}\n${system.tail()}`,
+    },
+  );
+  return Promise.all(orderIds.map((id) => system.order(id)));
 }

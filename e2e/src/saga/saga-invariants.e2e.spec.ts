@@ -1,6 +1,5 @@
-import { waitFor } from '@order-saga/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectConserved } from './conservation.js';
+import { expectConserved, ordersOnceEnded } from './conservation.js';
 import { mixedOrder, SagaSystem } from './system.js';
 
 describe('invariants after a burst of mixed concurrent orders', () => {
@@ -29,28 +28,7 @@ describe('invariants after a burst of mixed concurrent orders', () => {
   });
 
   it('ends every saga, and conserves stock and money with no double capture, refund or shipment', async () => {
-    // One query for all 240 sagas every half second: polling each order over HTTP every 100 ms
-    // (2,400 requests a second) was itself enough load to starve the services on two cores.
-    // COMPENSATION_FAILED is not an end: such a saga keeps compensating until it is CANCELLED.
-    let open: { status: string; n: string }[] = [];
-    await waitFor(
-      async () => {
-        open = await system.query<{ status: string; n: string }>(
-          'order',
-          `SELECT status, count(*) AS n FROM saga
-            WHERE order_id = ANY($1::uuid[]) AND status NOT IN ('CONFIRMED', 'REJECTED', 'CANCELLED')
-            GROUP BY status`,
-          [orderIds],
-        );
-        return open.length === 0;
-      },
-      {
-        timeoutMs: 240_000,
-        intervalMs: 500,
-        message: () => `sagas not finished: ${JSON.stringify(open)}\n${system.tail()}`,
-      },
-    );
-    const orders = await Promise.all(orderIds.map((id) => system.order(id)));
+    const orders = await ordersOnceEnded(system, orderIds);
     expect(orders).toHaveLength(240);
     const byStatus = orders.reduce<Record<string, number>>(
       (acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }),

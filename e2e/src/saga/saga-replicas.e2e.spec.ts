@@ -8,7 +8,7 @@ import {
 } from '@order-saga/testing';
 import { AssignerProtocol } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectConserved } from './conservation.js';
+import { expectConserved, ordersOnceEnded } from './conservation.js';
 import { mixedOrder, SagaSystem, services, type Service } from './system.js';
 
 // The relay's advisory lock (libs/outbox/src/relay.ts, LEADER_LOCK_KEY): pg_locks shows a bigint
@@ -145,27 +145,7 @@ describe('two instances of every service', () => {
     await placing;
     await Promise.all([system.startService('payment'), system.startReplica('payment')]);
 
-    // One query for all sagas every half second (see saga-invariants: per-order polling loads
-    // the services). COMPENSATION_FAILED is not an end: it keeps compensating until CANCELLED.
-    let open: { status: string; n: string }[] = [];
-    await waitFor(
-      async () => {
-        open = await system.query<{ status: string; n: string }>(
-          'order',
-          `SELECT status, count(*) AS n FROM saga
-            WHERE order_id = ANY($1::uuid[]) AND status NOT IN ('CONFIRMED', 'REJECTED', 'CANCELLED')
-            GROUP BY status`,
-          [orderIds],
-        );
-        return open.length === 0;
-      },
-      {
-        timeoutMs: 240_000,
-        intervalMs: 500,
-        message: () => `sagas not finished: ${JSON.stringify(open)}\n${system.tail()}`,
-      },
-    );
-    const orders = await Promise.all(orderIds.map((id) => system.order(id)));
+    const orders = await ordersOnceEnded(system, orderIds);
     expect(orders).toHaveLength(count);
     expect(orders.filter((o) => o.status === 'CONFIRMED').length).toBeGreaterThan(0);
 
